@@ -1,0 +1,82 @@
+# Every target that needs Python depends on the virtual environment, so any target
+# works as the very first command on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum < requirements.lock | cut -d' ' -f1)
+LESSON ?=
+
+.PHONY: setup check progress hint watch quiz reset verify test test-app serve site lab app bench stress doctor clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "This course needs Python 3.11 or newer; found " + sys.version.split()[0] + ".")'
+	@echo "Setting up the course environment in $(VENV) (first run only)..."
+	@rm -rf $(VENV)
+	@$(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --no-input -r requirements.lock
+	@touch $@
+	@echo "Environment ready."
+
+define need_lesson
+	@test -n "$(LESSON)" || { echo "Say which lesson, for example: make $(1) LESSON=1"; exit 2; }
+endef
+
+check: $(STAMP)
+	$(call need_lesson,check)
+	@$(PY) -m course check $(LESSON)
+
+progress: $(STAMP)
+	@$(PY) -m course progress
+
+hint: $(STAMP)
+	$(call need_lesson,hint)
+	@$(PY) -m course hint $(LESSON)
+
+watch: $(STAMP)
+	$(call need_lesson,watch)
+	@$(PY) -m course watch $(LESSON)
+
+quiz: $(STAMP)
+	$(call need_lesson,quiz)
+	@$(PY) -m course quiz $(LESSON)
+
+reset: $(STAMP)
+	$(call need_lesson,reset)
+	@$(PY) -m course reset $(LESSON)
+
+verify: $(STAMP)
+	@$(PY) -m course verify
+
+test-app: $(STAMP)
+	@$(PY) -m pytest
+
+# The course's own verification: what CI runs.
+test: $(STAMP)
+	@$(PY) -m pytest
+	@$(PY) -m course verify
+
+site: $(STAMP)
+	@NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+
+serve: $(STAMP)
+	@NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs serve --dev-addr 127.0.0.1:8000
+
+lab: $(STAMP)
+	@$(PY) -m jupyter lab --notebook-dir=lessons
+
+app: $(STAMP)
+	@$(PY) -m uvicorn app.main:app --host 127.0.0.1 --port 8001
+
+bench: $(STAMP)
+	@$(PY) -m course bench
+
+stress: $(STAMP)
+	@$(PY) -m course stress
+
+doctor: $(STAMP)
+	@$(PY) -m course doctor
+
+clean:
+	rm -rf $(VENV) site .pytest_cache .course
