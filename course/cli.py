@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
+import time
 from collections.abc import Callable
 
-from course import notebooks
+from course import notebooks, progress, quiz
 from course.metadata import Lesson, load
+from course.paths import ROOT
 
 
 class UsageError(Exception):
@@ -46,7 +49,144 @@ def cmd_notebook(args: argparse.Namespace) -> int:
     return 1 if mismatches else 0
 
 
+def _grade(lesson: Lesson, solutions: bool) -> int:
+    from course.grading import grade
+    from course.report import render
+
+    source = lesson.solution_dir if solutions else lesson.exercise_dir
+    result = grade(lesson, source)
+    print(render(result, for_solutions=solutions))
+    if not solutions:
+        progress.record(result)
+    return 0 if result.complete else 1
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    return _grade(parse_lesson(args.lesson), args.solutions)
+
+
+def cmd_progress(args: argparse.Namespace) -> int:
+    state = progress.load_state()["lessons"]
+    print(f"{'lesson':<48} {'status':<12} {'tests':>7} {'bugs caught':>12}")
+    for lesson in load().lessons:
+        entry = state.get(str(lesson.number))
+        status = "not started" if entry is None else "done" if entry["complete"] else "in progress"
+        tests = f"{entry['passing']}/{entry['tests']}" if entry else "-"
+        bugs = f"{entry['caught']}/{entry['bugs']}" if entry and entry["bugs"] else "-"
+        print(f"{lesson.number:>2}. {lesson.title:<44} {status:<12} {tests:>7} {bugs:>12}")
+    done = sum(1 for e in state.values() if e["complete"])
+    print(f"\n{done} of {len(load().lessons)} lessons done.")
+    return 0
+
+
+def cmd_hint(args: argparse.Namespace) -> int:
+    lesson = parse_lesson(args.lesson)
+    finished = progress.load_state()["lessons"].get(str(lesson.number), {}).get("exercises", {})
+    todo = [e for e in lesson.exercises if not finished.get(e.file)]
+    if not todo:
+        print(f"Every exercise of lesson {lesson.number} passed at your last check. No hint needed.")
+        return 0
+    exercise = todo[0]
+    level = progress.next_hint_level(lesson.number, exercise.file)
+    names = ("nudge", "concept", "near-solution")
+    shown = min(level, len(exercise.hints) - 1)
+    print(f"Hint {shown + 1}/{len(exercise.hints)} ({names[min(shown, 2)]}) for {exercise.file}:\n")
+    print(exercise.hints[shown])
+    if level + 1 < len(exercise.hints):
+        print(f"\nRun `make hint LESSON={lesson.number}` again for a stronger hint.")
+    return 0
+
+
+def cmd_bugs(args: argparse.Namespace) -> int:
+    from course.variants import diff
+
+    lesson = parse_lesson(args.lesson)
+    entry = progress.load_state()["lessons"].get(str(lesson.number), {})
+    if not lesson.bugs:
+        print(f"Lesson {lesson.number} has no bugs to catch.")
+        return 0
+    if not entry.get("complete") and not args.show:
+        print(f"Finish lesson {lesson.number} first (make check LESSON={lesson.number}); instructors can add --show.")
+        return 1
+    for bug in lesson.bugs:
+        print(f"── {bug.id} ({bug.kind}) ──\n{bug.teaches}\n\n{diff(bug)}")
+    return 0
+
+
+def cmd_quiz(args: argparse.Namespace) -> int:
+    lesson = parse_lesson(args.lesson)
+    questions = quiz.load_questions(lesson.page)
+    print(f"Lesson {lesson.number} recall: {len(questions)} questions.")
+    try:
+        quiz.run(questions)
+    except EOFError:
+        print("\nThe quiz needs an interactive terminal to type answers in.", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _shipped_ref() -> str | None:
+    for ref in ("origin/HEAD", "origin/main", "HEAD"):
+        probe = subprocess.run(["git", "rev-parse", "--verify", "--quiet", ref], cwd=ROOT, capture_output=True)
+        if probe.returncode == 0:
+            return ref
+    return None
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    lesson = parse_lesson(args.lesson)
+    folder = lesson.exercise_dir.relative_to(ROOT).as_posix()
+    ref = _shipped_ref()
+    if ref is None:
+        print("Reset needs the course's git history; clone the repository with git to use it.", file=sys.stderr)
+        return 2
+    if not args.yes:
+        reply = input(f"This replaces everything in {folder}/ with the shipped version. Continue? [y/N] ")
+        if reply.strip().lower() not in ("y", "yes"):
+            print("Nothing changed.")
+            return 1
+    subprocess.run(["git", "checkout", ref, "--", folder], cwd=ROOT, check=True)
+    print(f"{folder}/ is back to its shipped state.")
+    return 0
+
+
+def _snapshot(lesson: Lesson) -> dict[str, float]:
+    return {str(p): p.stat().st_mtime for p in lesson.exercise_dir.rglob("*.py")}
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Re-grade whenever a file of the lesson changes (polling works everywhere, editors included)."""
+    lesson = parse_lesson(args.lesson)
+    seen: dict[str, float] | None = None
+    try:
+        while True:
+            current = _snapshot(lesson)
+            if current != seen:
+                seen = current
+                print("\033[2J\033[H" if sys.stdout.isatty() else "", end="")
+                _grade(lesson, solutions=False)
+                print(f"\nWatching exercises/lesson{lesson.number:02d}/ — save a file to re-grade, Ctrl-C to stop.")
+            time.sleep(args.interval)
+    except KeyboardInterrupt:
+        print("\nStopped watching.")
+        return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from course.verify import verify
+
+    return verify(only=args.only)
+
+
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, bool]] = {
+    "check": (cmd_check, "grade a lesson's exercises (exit 0 only when it is complete)", True),
+    "progress": (cmd_progress, "every lesson: done, in progress or not started", False),
+    "hint": (cmd_hint, "the next hint for the first unfinished exercise", True),
+    "watch": (cmd_watch, "re-grade a lesson on every save", True),
+    "quiz": (cmd_quiz, "the lesson's recall questions, in the terminal", True),
+    "reset": (cmd_reset, "restore a lesson's exercises to their shipped state", True),
+    "bugs": (cmd_bugs, "show each bug of a completed lesson as a diff", True),
+    "verify": (cmd_verify, "prove the whole course is sound (what make test runs)", False),
     "sync": (cmd_sync, "regenerate every lesson notebook from its Markdown", False),
     "notebook": (cmd_notebook, "run one lesson's notebook and check its expected outputs", True),
 }
@@ -59,6 +199,16 @@ def build_parser() -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=help_text)
         if takes_lesson:
             command.add_argument("lesson", help="lesson number: 1, 01 or lesson01")
+        if name == "check":
+            command.add_argument("--solutions", action="store_true", help="grade solutions/lessonNN instead")
+        if name == "reset":
+            command.add_argument("--yes", action="store_true", help="do not ask before resetting")
+        if name == "bugs":
+            command.add_argument("--show", action="store_true", help="show the bugs even before the lesson is done")
+        if name == "watch":
+            command.add_argument("--interval", type=float, default=1.0, help="seconds between checks for changes")
+        if name == "verify":
+            command.add_argument("--only", action="append", help="run only these steps (repeatable)")
     return parser
 
 

@@ -1,0 +1,85 @@
+"""The inside of one grading run: pytest on a workspace, results written as JSON.
+
+The grader starts this in a forked copy of itself (fast: the heavy imports are already done)
+or, where fork does not exist, as `python -m course.child SPEC.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    workspace: str
+    args: list[str]
+    result_path: str
+    output_path: str
+    env: dict[str, str] = field(default_factory=dict)
+
+
+class Collector:
+    """A pytest plugin that records each test's outcome and the text of each failure."""
+
+    def __init__(self) -> None:
+        self.tests: dict[str, dict[str, object]] = {}
+        self.collection_errors: list[dict[str, str]] = []
+
+    def pytest_collectreport(self, report) -> None:  # noqa: ANN001 (pytest's hook signature)
+        if report.failed:
+            self.collection_errors.append({"nodeid": report.nodeid, "text": report.longreprtext})
+
+    def pytest_runtest_logreport(self, report) -> None:  # noqa: ANN001
+        entry = self.tests.setdefault(report.nodeid, {"outcome": "passed", "text": "", "message": "", "duration": 0.0})
+        entry["duration"] = float(entry["duration"]) + report.duration
+        if report.failed:
+            entry["outcome"] = "failed" if report.when == "call" else "error"
+            entry["text"] = str(entry["text"]) + report.longreprtext
+            crash = getattr(report.longrepr, "reprcrash", None)
+            if not entry["message"]:
+                lines = report.longreprtext.strip().splitlines() or [""]
+                entry["message"] = crash.message if crash is not None else lines[-1]
+        elif report.skipped and entry["outcome"] == "passed":
+            entry["outcome"] = "skipped"
+
+
+def _isolate(spec: RunSpec) -> None:
+    """Make the workspace's `app` the one tests import, and keep the learner's tree untouched."""
+    workspace = spec.workspace
+    os.chdir(workspace)
+    root = str(Path(__file__).resolve().parent.parent)
+    sys.path[:] = [workspace] + [p for p in sys.path if p not in ("", root, os.getcwd())]
+    for name in [m for m in sys.modules if m == "app" or m.startswith("app.")]:
+        del sys.modules[name]
+    os.environ.update(spec.env)
+    os.environ["PYTHONPATH"] = workspace  # for xdist workers
+    os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
+    sys.dont_write_bytecode = True
+
+
+def run(spec: RunSpec) -> int:
+    """Run pytest as `spec` says; return pytest's exit code."""
+    _isolate(spec)
+    output = os.open(spec.output_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(output, 1)
+    os.dup2(output, 2)
+    import pytest
+
+    collector = Collector()
+    code = int(pytest.main(spec.args, plugins=[collector]))
+    Path(spec.result_path).write_text(json.dumps({
+        "exit_code": code, "tests": collector.tests, "collection_errors": collector.collection_errors,
+    }), encoding="utf-8")
+    return code
+
+
+def spec_to_json(spec: RunSpec) -> str:
+    return json.dumps(asdict(spec))
+
+
+if __name__ == "__main__":
+    sys.exit(run(RunSpec(**json.loads(Path(sys.argv[1]).read_text(encoding="utf-8")))))

@@ -1,0 +1,209 @@
+"""Grade a lesson: the learner's tests against the real app and against each of the lesson's bugs.
+
+A write-tests exercise is complete when its tests pass on the real app and every bug the
+lesson assigns to it makes at least one of the lesson's tests fail ("caught"). A test that
+asserts nothing passes everywhere and so catches nothing. Implement exercises run the given
+tests (the pristine copy in solutions/) against the learner's module. Refactor exercises meet
+the criteria course.toml declares. Nothing here writes to the learner's tree.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from course.child import RunSpec
+from course.metadata import Bug, Criteria, Exercise, Lesson
+from course.pytest_config import write_ini
+from course.runner import RunResult, TestResult, new_workspace, run_all
+from course.variants import materialise
+
+GRADING_TIMEOUT = 15  # seconds a single test may take before it is reported as hanging
+BASE_ARGS = ["-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning", "-q", "--color=no"]
+
+
+@dataclass
+class BugResult:
+    bug: Bug
+    caught_by: list[str]
+    problem: str | None = None  # the run against this bug ended without results
+
+    @property
+    def caught(self) -> bool:
+        return bool(self.caught_by)
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class ExerciseResult:
+    exercise: Exercise
+    problems: list[str] = field(default_factory=list)  # could not grade at all
+    tests: dict[str, TestResult] = field(default_factory=dict)  # on the real app
+    run_problem: str | None = None
+    bugs: list[BugResult] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)  # refactor criteria
+
+    @property
+    def passing(self) -> list[str]:
+        return [node for node, test in self.tests.items() if test.outcome == "passed"]
+
+    @property
+    def failing(self) -> dict[str, TestResult]:
+        return {node: test for node, test in self.tests.items() if test.outcome in ("failed", "error")}
+
+    @property
+    def complete(self) -> bool:
+        return (not self.problems and not self.run_problem and bool(self.tests) and not self.failing
+                and all(b.caught for b in self.bugs) and all(c.ok for c in self.checks))
+
+
+@dataclass
+class LessonResult:
+    lesson: Lesson
+    source: Path
+    exercises: list[ExerciseResult]
+    seconds: float
+    collection_errors: list[dict[str, str]] = field(default_factory=list)
+    seed: int | None = None  # the random order used, to replay a failure
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.exercises) and all(e.complete for e in self.exercises)
+
+
+def _learner_files(exercise: Exercise) -> tuple[str, ...]:
+    return (exercise.file, *exercise.support)
+
+
+def preflight(lesson: Lesson, source: Path) -> dict[str, list[str]]:
+    """Problems that stop grading before any test runs: missing files, syntax errors."""
+    problems: dict[str, list[str]] = {}
+    for exercise in lesson.exercises:
+        for name in _learner_files(exercise):
+            path = source / name
+            shown = path.relative_to(source.parent.parent) if source.parent.parent in path.parents else path
+            if not path.is_file():
+                problems.setdefault(exercise.file, []).append(
+                    f"{shown} is missing; restore it with `make reset LESSON={lesson.number}`.")
+                continue
+            try:
+                compile(path.read_text(encoding="utf-8"), str(path), "exec")
+            except SyntaxError as error:
+                problems.setdefault(exercise.file, []).append(
+                    f"{shown}, line {error.lineno}: Python cannot read this file ({error.msg}); fix the syntax first.")
+            except UnicodeDecodeError:
+                problems.setdefault(exercise.file, []).append(f"{shown} is not UTF-8 text.")
+    return problems
+
+
+def _workspace(lesson: Lesson, source: Path, exercises: list[Exercise], bug: Bug | None, tag: str) -> Path:
+    """A temporary folder with the app (maybe bugged), the lesson's files and the course's pytest.ini."""
+    workspace = new_workspace(f"l{lesson.number:02d}-{tag}")
+    materialise(bug, workspace)
+    target = workspace / f"lesson{lesson.number:02d}"
+    target.mkdir()
+    for exercise in exercises:
+        for name in _learner_files(exercise):
+            shutil.copy2(source / name, target / name)
+        for name in exercise.tests:  # implement: the given tests, as shipped
+            shutil.copy2(lesson.solution_dir / name, target / name)
+    write_ini(workspace, {"timeout": GRADING_TIMEOUT})
+    return workspace
+
+
+def _spec(workspace: Path, lesson: Lesson, exercises: list[Exercise], extra: list[str]) -> RunSpec:
+    folder = f"lesson{lesson.number:02d}"
+    files = [f"{folder}/{name}" for e in exercises for name in e.test_files]
+    return RunSpec(workspace=str(workspace), args=[*BASE_ARGS, "--rootdir", str(workspace), "-c",
+                                                   str(workspace / "pytest.ini"), *extra, *files],
+                   result_path=str(workspace / "result.json"), output_path=str(workspace / "output.txt"))
+
+
+def _short_node(node: str) -> str:
+    return node.split("/", 1)[-1]
+
+
+def _tests_of(result: RunResult, exercise: Exercise) -> dict[str, TestResult]:
+    files = set(exercise.test_files)
+    return {_short_node(n): t for n, t in result.tests.items() if _short_node(n).split("::")[0] in files}
+
+
+def _caught_by(real: RunResult, variant: RunResult) -> list[str]:
+    """Tests that pass on the real app and fail on the variant."""
+    passing = {n for n, t in real.tests.items() if t.outcome == "passed"}
+    return sorted(_short_node(n) for n, t in variant.tests.items() if n in passing and t.outcome in ("failed", "error"))
+
+
+def _refactor_checks(criteria: Criteria, source: Path, exercise: Exercise,
+                     random_runs: list[RunResult], parallel: RunResult | None) -> list[Check]:
+    checks = []
+    text = "\n".join((source / name).read_text(encoding="utf-8") for name in _learner_files(exercise))
+    for pattern, why in criteria.forbidden:
+        hits = [m.group(0) for m in re.finditer(pattern, text)]
+        checks.append(Check(f"no `{pattern}`", not hits, f"found {hits[0]!r}: {why}" if hits else ""))
+    failures = [r for r in random_runs if not r.passed]
+    checks.append(Check(f"passes {criteria.runs} times in random order", not failures,
+                        f"{len(failures)} of {len(random_runs)} runs failed" if failures else ""))
+    slowest = max((r.seconds for r in random_runs), default=0.0)
+    checks.append(Check(f"each run within {criteria.budget_seconds:g} s", slowest <= criteria.budget_seconds,
+                        f"slowest run took {slowest:.1f} s"))
+    if parallel is not None:
+        checks.append(Check("passes in parallel (-n 2)", parallel.passed,
+                            "" if parallel.passed else parallel.crashed or "some tests failed under -n 2"))
+    return checks
+
+
+def grade(lesson: Lesson, source: Path, random_order: bool = False) -> LessonResult:
+    """Grade `source` (exercises/lessonNN or solutions/lessonNN) for `lesson`.
+
+    Learners get a fixed test order, so a result never changes between two identical runs;
+    `course verify` grades the solutions in a random order (its seed is reported) as well.
+    """
+    started = time.monotonic()
+    problems = preflight(lesson, source)
+    if problems:
+        results = [ExerciseResult(e, problems=problems.get(e.file, [])) for e in lesson.exercises]
+        return LessonResult(lesson, source, results, time.monotonic() - started)
+
+    exercises = list(lesson.exercises)
+    seed = random.randrange(1, 2**31) if random_order else None
+    order = ["-p", "randomly", f"--randomly-seed={seed}"] if seed else ["-p", "no:randomly"]
+    specs = [_spec(_workspace(lesson, source, exercises, None, "real"), lesson, exercises, order)]
+    bugs = list(lesson.bugs)
+    specs += [_spec(_workspace(lesson, source, exercises, bug, bug.id), lesson, exercises, order) for bug in bugs]
+    refactors = [e for e in exercises if e.criteria]
+    seeds: list[int] = []
+    for exercise in refactors:
+        seeds = [random.randrange(1, 2**31) for _ in range(exercise.criteria.runs)]
+        specs += [_spec(_workspace(lesson, source, [exercise], None, f"seed{seed}"), lesson, [exercise],
+                        ["-p", "randomly", f"--randomly-seed={seed}"]) for seed in seeds]
+        if exercise.criteria.parallel:
+            specs.append(_spec(_workspace(lesson, source, [exercise], None, "xdist"), lesson, [exercise],
+                               ["-p", "randomly", "-n", "2"]))
+    runs = run_all(specs)
+    for spec in specs:
+        shutil.rmtree(spec.workspace, ignore_errors=True)
+
+    real, bug_runs, extra = runs[0], runs[1:1 + len(bugs)], runs[1 + len(bugs):]
+    results = []
+    for exercise in exercises:
+        result = ExerciseResult(exercise, tests=_tests_of(real, exercise), run_problem=real.crashed)
+        for bug, variant in zip(bugs, bug_runs):
+            if bug.exercise == exercise.file:
+                result.bugs.append(BugResult(bug, _caught_by(real, variant), variant.crashed))
+        if exercise.criteria:
+            random_runs = extra[:len(seeds)]
+            parallel = extra[len(seeds)] if exercise.criteria.parallel else None
+            result.checks = _refactor_checks(exercise.criteria, source, exercise, random_runs, parallel)
+        results.append(result)
+    return LessonResult(lesson, source, results, time.monotonic() - started, real.collection_errors, seed)

@@ -1,0 +1,95 @@
+"""What `course check` prints: per exercise, what passes, which bugs are caught, and what to do next."""
+
+from __future__ import annotations
+
+import textwrap
+
+from course.diagnose import explain
+from course.grading import ExerciseResult, LessonResult
+from course.metadata import load
+
+OK, NO = "✔", "✘"
+MAX_FAILURES_SHOWN = 5
+
+
+def _wrap(text: str, indent: str) -> str:
+    return textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=indent)
+
+
+def _failure_lines(node: str, message: str, text: str) -> list[str]:
+    lines = [f"    {NO} {node}: {message.strip().splitlines()[0] if message.strip() else 'failed'}"[:160]]
+    hint = explain(text + "\n" + message)
+    if hint:
+        lines.append(_wrap(hint, "        → "))
+    return lines
+
+
+def _exercise_lines(result: ExerciseResult, number: int) -> list[str]:
+    exercise = result.exercise
+    status = "complete" if result.complete else "not complete"
+    lines = [f"{exercise.file} ({exercise.kind}): {exercise.title} — {status}"]
+    if result.problems:
+        return lines + [_wrap(problem, "    ✘ ") for problem in result.problems]
+    if result.run_problem:
+        lines.append(_wrap(f"The tests could not finish: {result.run_problem}.", "    ✘ "))
+    total = len(result.tests)
+    if not total and not result.run_problem:
+        lines.append("    ✘ no tests were collected from this file (is each test named test_…?)")
+    elif total:
+        lines.append(f"    {len(result.passing)}/{total} tests pass" + (" on the real app" if result.bugs else ""))
+    failing = list(result.failing.items())
+    for node, test in failing[:MAX_FAILURES_SHOWN]:
+        lines += _failure_lines(node, test.message, test.text)
+    if len(failing) > MAX_FAILURES_SHOWN:
+        lines.append(f"    … and {len(failing) - MAX_FAILURES_SHOWN} more failing tests: fix these first.")
+    for bug in result.bugs:
+        if bug.caught:
+            lines.append(f"    {OK} caught bug '{bug.bug.id}' (by {bug.caught_by[0]})")
+        elif bug.problem:
+            lines.append(f"    {NO} bug '{bug.bug.id}': the run against it ended early: {bug.problem}")
+        else:
+            lines.append(f"    {NO} missed bug '{bug.bug.id}' ({bug.bug.kind}): {bug.bug.hint}")
+    for check in result.checks:
+        lines.append(f"    {OK if check.ok else NO} {check.name}" + (f": {check.detail}" if check.detail else ""))
+    return lines
+
+
+def summary_line(result: LessonResult) -> str:
+    tests = sum(len(e.tests) for e in result.exercises)
+    passing = sum(len(e.passing) for e in result.exercises)
+    bugs = [b for e in result.exercises for b in e.bugs]
+    caught = sum(b.caught for b in bugs)
+    parts = [f"Lesson {result.lesson.number}: {passing}/{tests} tests pass"]
+    if bugs:
+        parts.append(f"caught {caught}/{len(bugs)} bugs")
+    return ", ".join(parts) + "."
+
+
+def next_step(result: LessonResult, for_solutions: bool) -> str:
+    number = result.lesson.number
+    if result.complete:
+        if for_solutions:
+            return "The reference solutions are complete."
+        later = [lesson.number for lesson in load().lessons if lesson.number > number]
+        follow = f" Next: lesson {later[0]} (make check LESSON={later[0]})." if later else " That was the last lesson: well done."
+        bugs = f" See what each bug was: python -m course bugs {number}." if result.lesson.bugs else ""
+        return "Done." + bugs + follow
+    return (f"Not done yet. Edit exercises/lesson{number:02d}/, run `make check LESSON={number}` again "
+            f"(or `make watch LESSON={number}`); stuck? `make hint LESSON={number}`.")
+
+
+def render(result: LessonResult, for_solutions: bool = False) -> str:
+    lesson = result.lesson
+    lines = [f"Lesson {lesson.number}: {lesson.title}" + ("  [reference solutions]" if for_solutions else ""), ""]
+    for exercise in result.exercises:
+        lines += _exercise_lines(exercise, lesson.number) + [""]
+    for error in result.collection_errors:
+        first = error["text"].strip().splitlines()[-1] if error["text"].strip() else "collection failed"
+        lines.append(f"{NO} {error['nodeid'].split('/', 1)[-1]} could not be imported: {first}"[:200])
+        hint = explain(error["text"])
+        if hint:
+            lines.append(_wrap(hint, "    → "))
+    lines.append(summary_line(result) + " " + next_step(result, for_solutions))
+    order = f", random order seed {result.seed}" if result.seed else ""
+    lines.append(f"(graded in {result.seconds:.1f} s{order})")
+    return "\n".join(lines)

@@ -1,0 +1,188 @@
+"""`python -m course verify`: the course proves itself, or says what is broken and where.
+
+Steps (each can be run alone with --only NAME):
+  metadata   every lesson has its page, notebook, exercises and solutions; every bug applies
+  shipped    every lesson is incomplete as shipped (the learner has work to do)
+  solutions  every solution passes on the real app, in random order, and catches every bug
+  vacuous    solutions with their test bodies emptied complete no write-tests exercise
+  recall     every lesson's recall questions parse (the quiz reads them)
+  notebooks  notebooks match their Markdown, run top to bottom, and print what the page claims
+  site       mkdocs build --strict passes
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from course import notebooks, quiz
+from course.grading import grade
+from course.metadata import Lesson, load
+from course.paths import ROOT
+from course.report import render
+from course.variants import PatchError, patched_files
+
+Step = Callable[[], list[str]]  # returns the problems found; empty means the step passed
+
+
+def check_metadata() -> list[str]:
+    problems = []
+    seen: set[str] = set()
+    for lesson in load().lessons:
+        where = f"lesson {lesson.number}"
+        for path in (lesson.page, lesson.notebook, lesson.exercise_dir, lesson.solution_dir):
+            if not path.exists():
+                problems.append(f"{where}: {path.relative_to(ROOT)} is missing")
+        if not lesson.exercises:
+            problems.append(f"{where}: no exercises in course.toml")
+        if sum(1 for e in lesson.exercises if e.criteria) > 1:
+            problems.append(f"{where}: at most one refactor exercise per lesson")
+        for exercise in lesson.exercises:
+            for name in (exercise.file, *exercise.support, *exercise.tests):
+                for folder in (lesson.exercise_dir, lesson.solution_dir):
+                    if not (folder / name).is_file():
+                        problems.append(f"{where}: {(folder / name).relative_to(ROOT)} is missing")
+            if len(exercise.hints) < 3:
+                problems.append(f"{where}: {exercise.file} needs three levelled hints")
+            if exercise.kind in ("write-tests", "refactor") and not lesson.bugs_for(exercise):
+                problems.append(f"{where}: {exercise.file} is graded by bugs but has none")
+        for bug in lesson.bugs:
+            if bug.id in seen:
+                problems.append(f"{where}: bug id {bug.id} is used twice")
+            seen.add(bug.id)
+            try:
+                patched_files(bug)
+            except (PatchError, FileNotFoundError) as error:
+                problems.append(f"{where}: {error}")
+    return problems
+
+
+def check_shipped() -> list[str]:
+    return [f"lesson {lesson.number}: the shipped exercises already complete the lesson"
+            for lesson in load().lessons if grade(lesson, lesson.exercise_dir).complete]
+
+
+def check_solutions() -> list[str]:
+    problems = []
+    for lesson in load().lessons:
+        result = grade(lesson, lesson.solution_dir, random_order=True)
+        if not result.complete:
+            problems.append(f"lesson {lesson.number}: the reference solutions are not complete:\n"
+                            + render(result, for_solutions=True))
+        for exercise in result.exercises:
+            for bug in exercise.bugs:
+                if not bug.caught:
+                    problems.append(f"lesson {lesson.number}: no solution test catches bug {bug.bug.id}")
+    return problems
+
+
+class _EmptyTests(ast.NodeTransformer):
+    """Replace every test function's body with its docstring and `pass`."""
+
+    def _empty(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.AST:
+        if node.name.startswith("test"):
+            doc = node.body[:1] if ast.get_docstring(node) else []
+            node.body = [*doc, ast.Pass()]
+        return node
+
+    visit_FunctionDef = _empty
+    visit_AsyncFunctionDef = _empty
+
+
+def _vacuous_copy(lesson: Lesson, folder: Path) -> Path:
+    target = folder / f"lesson{lesson.number:02d}"
+    shutil.copytree(lesson.solution_dir, target, ignore=shutil.ignore_patterns("__pycache__"))
+    for exercise in lesson.exercises:
+        if exercise.kind == "write-tests":
+            path = target / exercise.file
+            tree = _EmptyTests().visit(ast.parse(path.read_text(encoding="utf-8")))
+            path.write_text(ast.unparse(ast.fix_missing_locations(tree)), encoding="utf-8")
+    return target
+
+
+def check_vacuous() -> list[str]:
+    problems = []
+    with tempfile.TemporaryDirectory(prefix="course-vacuous-") as tmp:
+        for lesson in load().lessons:
+            if not any(e.kind == "write-tests" for e in lesson.exercises):
+                continue
+            result = grade(lesson, _vacuous_copy(lesson, Path(tmp)))
+            for exercise in result.exercises:
+                if exercise.exercise.kind == "write-tests" and exercise.complete:
+                    problems.append(f"lesson {lesson.number}: {exercise.exercise.file} completes with empty tests")
+    return problems
+
+
+def check_recall() -> list[str]:
+    problems = []
+    for lesson in load().lessons:
+        try:
+            questions = quiz.load_questions(lesson.page)
+        except (quiz.RecallFormatError, FileNotFoundError) as error:
+            problems.append(str(error))
+            continue
+        if len(questions) < 4:
+            problems.append(f"lesson {lesson.number}: only {len(questions)} recall questions (4 or more expected)")
+    return problems
+
+
+def _run_notebook(lesson: Lesson) -> str | None:
+    completed = subprocess.run([sys.executable, "-m", "course", "notebook", str(lesson.number)],
+                               cwd=ROOT, capture_output=True, text=True, timeout=900)
+    if completed.returncode == 0:
+        return None
+    tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-30:])
+    return f"lesson {lesson.number}: its notebook did not run cleanly:\n{tail}"
+
+
+def check_notebooks() -> list[str]:
+    lessons = load().lessons
+    problems = [f"{path.relative_to(ROOT)} differs from its Markdown; run `python -m course sync`"
+                for path in notebooks.drift([lesson.page for lesson in lessons])]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        problems += [p for p in pool.map(_run_notebook, lessons) if p]
+    return problems
+
+
+def check_site() -> list[str]:
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    with tempfile.TemporaryDirectory(prefix="course-site-") as tmp:
+        completed = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", tmp],
+                                   cwd=ROOT, capture_output=True, text=True, env=env)
+    if completed.returncode == 0:
+        return []
+    return ["mkdocs build --strict failed:\n" + (completed.stdout + completed.stderr).strip()[-3000:]]
+
+
+STEPS: dict[str, Step] = {
+    "metadata": check_metadata, "recall": check_recall, "shipped": check_shipped,
+    "solutions": check_solutions, "vacuous": check_vacuous, "notebooks": check_notebooks, "site": check_site,
+}
+
+
+def verify(only: list[str] | None = None) -> int:
+    unknown = set(only or ()) - set(STEPS)
+    if unknown:
+        print(f"Unknown verify step(s): {', '.join(sorted(unknown))}; the steps are {', '.join(STEPS)}.", file=sys.stderr)
+        return 2
+    failed = 0
+    for name, step in STEPS.items():
+        if only and name not in only:
+            continue
+        started = time.monotonic()
+        problems = step()
+        seconds = time.monotonic() - started
+        print(f"{'PASS' if not problems else 'FAIL'}  {name:<10} ({seconds:.1f} s)", flush=True)
+        for problem in problems:
+            print("      " + problem.replace("\n", "\n      "))
+        failed += bool(problems)
+    print(f"\nverify: {'all steps passed' if not failed else f'{failed} step(s) failed'}.")
+    return 1 if failed else 0
