@@ -1,0 +1,54 @@
+"""Request and response bodies: validation lives here so every route gets the same 422s."""
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+MAX_MESSAGE_LENGTH = 4000
+
+Role = Literal["user", "assistant"]
+MessageStatus = Literal["complete", "interrupted"]
+JobStatus = Literal["queued", "running", "done", "failed"]
+
+
+class ChatRequest(BaseModel):
+    message: str = Field(max_length=MAX_MESSAGE_LENGTH)
+    conversation_id: str | None = None
+
+    @field_validator("message")
+    @classmethod
+    def not_blank(cls, value: str) -> str:
+        """A blank message would cost a model call and say nothing."""
+        if not value.strip():
+            raise ValueError("message must not be empty or whitespace only")
+        return value
+
+
+class ChatResponse(BaseModel):
+    conversation_id: str
+    reply: str
+    request_id: str
+
+
+class MessageOut(BaseModel):
+    seq: int
+    role: Role
+    content: str
+    status: MessageStatus
+
+
+class ConversationOut(BaseModel):
+    conversation_id: str
+    messages: list[MessageOut]
+
+
+class JobAccepted(BaseModel):
+    job_id: str
+    status: Literal["queued"] = "queued"
+
+
+class JobOut(BaseModel):
+    job_id: str
+    status: JobStatus
+    result: str | None
+    error: str | None

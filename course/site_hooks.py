@@ -1,0 +1,52 @@
+"""MkDocs hooks: put the lessons and the generated pages on the site, and build the navigation.
+
+The lessons stay in lessons/ beside their notebooks (the learner's layout); the site takes
+them from there, so nothing is copied and nothing can drift.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from mkdocs.structure.files import File, Files  # noqa: E402
+
+from course import site_content  # noqa: E402
+from course.metadata import load  # noqa: E402
+
+
+def on_config(config):  # noqa: ANN001, ANN201 (mkdocs hook signature)
+    lessons = load().lessons
+    config["nav"] = [
+        {"Home": "index.md"},
+        {"Lessons": [{f"{l.number:02d}. {l.title}": f"lessons/{l.name}.md"} for l in lessons]},
+        {"Troubleshooting": "troubleshooting.md"},
+        {"Instructors": [{"Instructor guide": "instructor/index.md"}]
+            + [{f"Lesson {l.number:02d} solutions": f"instructor/solutions/lesson{l.number:02d}.md"} for l in lessons]},
+    ]
+    return config
+
+
+def on_files(files: Files, config) -> Files:  # noqa: ANN001
+    for lesson in load().lessons:
+        if lesson.page.exists():
+            files.append(File.generated(config, f"lessons/{lesson.name}.md", abs_src_path=str(lesson.page)))
+        files.append(File.generated(config, f"instructor/solutions/lesson{lesson.number:02d}.md",
+                                    content=site_content.solutions_page(lesson)))
+    files.append(File.generated(config, "troubleshooting.md", content=site_content.troubleshooting_page()))
+    return files
+
+
+def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ANN001
+    depth = page.file.src_uri.count("/")
+    return site_content.fill_placeholders(markdown, "../" * depth)
+
+
+def on_serve(server, config, builder):  # noqa: ANN001, ANN201
+    for folder in ("lessons", "course"):
+        server.watch(str(ROOT / folder))
+    return server

@@ -1,0 +1,133 @@
+"""The grader: it catches bugs for real, rejects vacuous tests, survives a learner's worst, and writes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from course.grading import grade
+from course.metadata import Bug, Exercise, Lesson, Patch
+from course.paths import APP_DIR
+from course.report import render
+
+HEALTH_BUG = Bug(id="health-says-okay", exercise="test_health.py", kind="response body",
+                 hint="The health body changed.", teaches="Assert the body, not only the status.",
+                 patches=(Patch("app/main.py", '{"status": "ok"}', '{"status": "okay"}'),))
+
+GOOD_TEST = '''
+import httpx, pytest
+from asgi_lifespan import LifespanManager
+from app.main import create_app
+
+@pytest.mark.asyncio
+async def test_health():
+    app = create_app()
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            response = await client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+'''
+
+
+def make_lesson(tmp_path: Path, source: str, *, bugs: tuple[Bug, ...] = (HEALTH_BUG,)) -> tuple[Lesson, Path]:
+    """A one-exercise lesson and its learner folder under tmp_path (never the real exercises/)."""
+    folder = tmp_path / "exercises" / "lesson42"
+    folder.mkdir(parents=True)
+    (folder / "test_health.py").write_text(source, encoding="utf-8")
+    exercise = Exercise(file="test_health.py", kind="write-tests", title="Health", asks="Test /health.",
+                        hints=("a", "b", "c"))
+    lesson = Lesson(number=42, slug="health", title="Health", minutes=1, summary="", exercises=(exercise,), bugs=bugs)
+    return lesson, folder
+
+
+def tree_digest(*folders: Path) -> str:
+    digest = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            digest.update(str(path).encode())
+            if path.is_file():
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture
+def db_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHAT_DB_PATH", str(tmp_path / "grading.db"))
+
+
+@pytest.mark.usefixtures("db_in_tmp")
+def test_a_real_test_passes_and_catches_the_bug(tmp_path: Path) -> None:
+    lesson, folder = make_lesson(tmp_path, GOOD_TEST)
+    result = grade(lesson, folder)
+    assert result.complete, render(result)
+    [exercise] = result.exercises
+    assert exercise.bugs[0].caught_by == ["test_health.py::test_health"]
+
+
+@pytest.mark.usefixtures("db_in_tmp")
+def test_a_status_only_test_misses_the_body_bug_and_says_what_kind(tmp_path: Path) -> None:
+    lesson, folder = make_lesson(tmp_path, GOOD_TEST.replace('    assert response.json() == {"status": "ok"}\n', ""))
+    result = grade(lesson, folder)
+    assert not result.complete
+    text = render(result)
+    assert "missed bug 'health-says-okay' (response body): The health body changed." in text
+    assert "1/1 tests pass" in text
+
+
+@pytest.mark.usefixtures("db_in_tmp")
+def test_an_empty_test_passes_everywhere_and_so_completes_nothing(tmp_path: Path) -> None:
+    lesson, folder = make_lesson(tmp_path, "def test_health():\n    pass\n")
+    result = grade(lesson, folder)
+    assert not result.complete
+    assert not result.exercises[0].bugs[0].caught
+
+
+@pytest.mark.usefixtures("db_in_tmp")
+def test_grading_changes_nothing_in_the_learners_tree_or_the_app(tmp_path: Path) -> None:
+    lesson, folder = make_lesson(tmp_path, GOOD_TEST)
+    before = tree_digest(folder, APP_DIR)
+    grade(lesson, folder)
+    assert tree_digest(folder, APP_DIR) == before
+
+
+def test_a_syntax_error_is_one_sentence_naming_the_file_and_line(tmp_path: Path) -> None:
+    lesson, folder = make_lesson(tmp_path, "def test_health(:\n    pass\n")
+    result = grade(lesson, folder)
+    [problem] = result.exercises[0].problems
+    assert "test_health.py, line 1: Python cannot read this file" in problem
+    assert not result.complete
+
+
+def test_a_missing_file_says_how_to_restore_it(tmp_path: Path) -> None:
+    lesson, folder = make_lesson(tmp_path, GOOD_TEST)
+    (folder / "test_health.py").unlink()
+    [problem] = grade(lesson, folder).exercises[0].problems
+    assert "is missing; restore it with `make reset LESSON=42`" in problem
+
+
+@pytest.mark.usefixtures("db_in_tmp")
+def test_a_hanging_test_is_stopped_and_named(tmp_path: Path) -> None:
+    hanging = '''
+import asyncio, pytest
+
+@pytest.mark.asyncio
+@pytest.mark.timeout(1)
+async def test_health():
+    await asyncio.Event().wait()
+'''
+    lesson, folder = make_lesson(tmp_path, hanging)
+    text = render(grade(lesson, folder))
+    assert "test_health.py::test_health: Failed: Timeout (>1.0s) from pytest-timeout" in text
+    assert "waited for something that never happened" in text
+
+
+@pytest.mark.usefixtures("db_in_tmp")
+def test_a_test_that_kills_its_process_is_reported_not_fatal(tmp_path: Path) -> None:
+    lesson, folder = make_lesson(tmp_path, "import os\n\ndef test_health():\n    os._exit(3)\n")
+    result = grade(lesson, folder)
+    assert not result.complete
+    assert "exited with code 3 before pytest could finish" in (result.exercises[0].run_problem or "")

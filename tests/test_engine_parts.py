@@ -1,0 +1,109 @@
+"""The engine's smaller parts: lesson names, the error map, recall parsing, expected outputs, bug patches."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from course import quiz
+from course.cli import main
+from course.diagnose import known_errors, match
+from course.metadata import Bug, Patch
+from course.notebooks import expected_output_mismatches
+from course.variants import PatchError, apply_patch, diff
+
+
+@pytest.mark.parametrize("text", ["3", "03", "lesson03", "Lesson3"])
+def test_a_lesson_is_accepted_in_every_documented_spelling(text: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bugs", text, "--show"]) == 0 or capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("text", ["9", "0", "three", "lesson", "3.5"])
+def test_an_unknown_lesson_gets_one_sentence_and_exit_2(text: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["hint", text]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "choose one of 1, 2, 3, 4, 5, 6, 7, 8" in err
+    assert err.count("\n") == 0
+
+
+@pytest.mark.parametrize("error", [e for e in known_errors() if e.patterns], ids=lambda e: e.id)
+def test_every_known_error_recognises_its_own_text(error) -> None:  # noqa: ANN001
+    assert match(error.text) == error
+
+
+def test_specific_errors_win_over_general_ones() -> None:
+    text = "RuntimeError: Task <Task pending name='anyio.from_thread.BlockingPortal._call_func'> got Future attached to a different loop"
+    assert match(text).id == "testclient-in-async-test"
+    assert match("Failed: Timeout (>15.0s) from pytest-timeout.").id == "hang"
+
+
+RECALL = """
+# Lesson
+
+## Recall
+
+### Q1. Which one awaits?
+
+1. `fetch()`
+2. `await fetch()`
+3. `asyncio.sleep`
+
+<details class="success" markdown="1">
+<summary>Answer</summary>
+
+**2.** Only `await` runs the coroutine.
+
+- **1** is wrong: calling makes a coroutine object ([section 1](#1-x)).
+- **3** is wrong: that is a function, not a call.
+
+</details>
+
+## Exercises
+"""
+
+
+def test_recall_questions_are_read_from_the_lesson_markdown() -> None:
+    [question] = quiz.parse(RECALL)
+    assert question.choices == ("fetch()", "await fetch()", "asyncio.sleep")
+    assert question.answer == 2
+    assert question.wrong[1] == "is wrong: calling makes a coroutine object (section 1)."
+
+
+def test_a_wrong_choice_without_an_explanation_is_a_format_error() -> None:
+    with pytest.raises(quiz.RecallFormatError, match=r"missing \[3\]"):
+        quiz.parse(RECALL.replace("- **3** is wrong: that is a function, not a call.\n", ""))
+
+
+def test_the_quiz_explains_a_wrong_answer_then_counts_a_right_one() -> None:
+    said: list[str] = []
+    replies = iter(["1"])
+    score = quiz.run(quiz.parse(RECALL), ask=lambda _: next(replies), say=said.append)
+    assert score == 0
+    assert any("calling makes a coroutine object" in line for line in said)
+
+
+def _notebook(output: str, expected: str) -> nbformat.NotebookNode:
+    code = nbformat.v4.new_code_cell("print('x')", outputs=[nbformat.v4.new_output("stream", name="stdout", text=output)])
+    return nbformat.v4.new_notebook(cells=[code, nbformat.v4.new_markdown_cell(f"```text\n{expected}\n```")])
+
+
+def test_an_expected_output_block_must_appear_in_the_cell_above() -> None:
+    assert expected_output_mismatches(_notebook("Lock at 0x7f3a is bound\n", "Lock at 0x1 is bound")) == []
+    [mismatch] = expected_output_mismatches(_notebook("1 passed\n", "1 failed"))
+    assert mismatch.missing == "1 failed"
+
+
+def test_a_bug_patch_must_match_exactly_once() -> None:
+    patch = Patch("app/x.py", "a = 1", "a = 2")
+    assert apply_patch("a = 1\n", patch, "bug") == "a = 2\n"
+    with pytest.raises(PatchError, match="occurs 2 times"):
+        apply_patch("a = 1\na = 1\n", patch, "bug")
+    with pytest.raises(PatchError, match="occurs 0 times"):
+        apply_patch("b = 1\n", patch, "bug")
+
+
+def test_a_bug_is_shown_as_a_unified_diff_of_the_real_app() -> None:
+    bug = Bug("b", "t.py", "k", "h", "t", (Patch("app/main.py", '{"status": "ok"}', '{"status": "okay"}'),))
+    text = diff(bug)
+    assert text.startswith("--- a/app/main.py\n+++ b/app/main.py")
+    assert '+        return {"status": "okay"}' in text
