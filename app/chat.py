@@ -102,7 +102,7 @@ async def chat_stream(
         # On disconnect FastAPI cancels the task running this generator. anyio cancellation is
         # level-triggered: every await in here would be cancelled again, so without the shield the
         # upstream would stay open and the partial reply would be lost.
-        if True:
+        with anyio.CancelScope(shield=True):
             await stream.aclose()
             if not stored:
                 await store.add_message(conversation_id, "assistant", "".join(parts), "interrupted")

@@ -42,8 +42,6 @@ class ScriptedStream:
         raise StopAsyncIteration
 
     async def aclose(self) -> None:
-        print("aclose entered")
-        await asyncio.sleep(0)
         self.closed.set()
 
 

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 from course import quiz
-from course.cli import main
+from course.cli import main, parse_lesson
 from course.diagnose import known_errors, match
 from course.metadata import Bug, Patch
 from course.notebooks import expected_output_mismatches
@@ -14,8 +14,8 @@ from course.variants import PatchError, apply_patch, diff
 
 
 @pytest.mark.parametrize("text", ["3", "03", "lesson03", "Lesson3"])
-def test_a_lesson_is_accepted_in_every_documented_spelling(text: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["bugs", text, "--show"]) == 0 or capsys.readouterr().err == ""
+def test_a_lesson_is_accepted_in_every_documented_spelling(text: str) -> None:
+    assert parse_lesson(text).number == 3
 
 
 @pytest.mark.parametrize("text", ["9", "0", "three", "lesson", "3.5"])
