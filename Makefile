@@ -15,7 +15,8 @@ $(STAMP): requirements.lock
 	@echo "Setting up the course environment in $(VENV) (first run only)..."
 	@rm -rf $(VENV)
 	@$(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --disable-pip-version-check --no-input -r requirements.lock
+	@$(PY) -m pip install --disable-pip-version-check --no-input -r requirements.lock > $(VENV)/pip.log 2>&1 \
+		|| { tail -n 30 $(VENV)/pip.log; echo "Installing the pinned packages failed; the full log is in $(VENV)/pip.log."; exit 1; }
 	@touch $@
 	@echo "Environment ready."
 
@@ -67,7 +68,7 @@ lab: $(STAMP)
 	@$(PY) -m jupyter lab --notebook-dir=lessons
 
 app: $(STAMP)
-	@$(PY) -m uvicorn app.main:app --host 127.0.0.1 --port 8001
+	@CHAT_FAKE_TOKEN_DELAY=$${CHAT_FAKE_TOKEN_DELAY:-0.03} $(PY) -m uvicorn app.main:app --host 127.0.0.1 --port 8001
 
 bench: $(STAMP)
 	@$(PY) -m course bench

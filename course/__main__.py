@@ -1,5 +1,13 @@
 import sys
 
+try:
+    import fastapi  # noqa: F401  (probe: is the course's environment installed in this Python?)
+    import pytest_asyncio  # noqa: F401
+except ImportError as missing:
+    print(f"The course's packages are not installed for {sys.executable} ({missing.name} is missing): "
+          "run `make setup`, or `pip install -r requirements.lock` in a virtual environment.", file=sys.stderr)
+    sys.exit(2)
+
 from course.cli import main
 
 sys.exit(main())
