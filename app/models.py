@@ -13,7 +13,9 @@ JobStatus = Literal["queued", "running", "done", "failed"]
 
 class ChatRequest(BaseModel):
     message: str = Field(max_length=MAX_MESSAGE_LENGTH)
-    conversation_id: str | None = None
+    # Bounded strings are also checked to be valid Unicode: JSON can carry a lone surrogate
+    # ("\ud800"), which a plain `str` accepts and the SQLite driver then fails to encode (a 500).
+    conversation_id: str | None = Field(default=None, max_length=64)
 
     @field_validator("message")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import subprocess
 import sys
 import time
@@ -178,6 +179,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return verify(only=args.only)
 
 
+# Tools with their own options: course/<name>.py has add_arguments(parser) and main(args).
+TOOLS = ("doctor", "bench", "stress", "loadtest")
+
+
+def _tool(name: str) -> Callable[[argparse.Namespace], int]:
+    return lambda args: importlib.import_module(f"course.{name}").main(args)
+
+
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, bool]] = {
     "check": (cmd_check, "grade a lesson's exercises (exit 0 only when it is complete)", True),
     "progress": (cmd_progress, "every lesson: done, in progress or not started", False),
@@ -189,6 +198,10 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, bool]] = {
     "verify": (cmd_verify, "prove the whole course is sound (what make test runs)", False),
     "sync": (cmd_sync, "regenerate every lesson notebook from its Markdown", False),
     "notebook": (cmd_notebook, "run one lesson's notebook and check its expected outputs", True),
+    "doctor": (_tool("doctor"), "check this machine's setup for the course, and say how to fix it", False),
+    "bench": (_tool("bench"), "measure how long grading, the suites and verify take", False),
+    "stress": (_tool("stress"), "run the suites and solutions many times in random orders, to find flaky tests", False),
+    "loadtest": (_tool("loadtest"), "drive the real app with concurrent requests and check the database", False),
 }
 
 
@@ -209,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--interval", type=float, default=1.0, help="seconds between checks for changes")
         if name == "verify":
             command.add_argument("--only", action="append", help="run only these steps (repeatable)")
+        if name in TOOLS:
+            importlib.import_module(f"course.{name}").add_arguments(command)
     return parser
 
 

@@ -1,10 +1,13 @@
-"""Pages the site generates from the course's own data, so that the site and the runner never disagree."""
+"""Pages and page parts the site generates from the course's own data, so the site and the runner never disagree."""
 
 from __future__ import annotations
 
 import re
+from html import escape
 
-from course.diagnose import known_errors
+from markdown.extensions.toc import slugify, unique
+
+from course.diagnose import KnownError, known_errors
 from course.metadata import Lesson, load
 from course.paths import ROOT
 from course.variants import diff
@@ -12,7 +15,7 @@ from course.variants import diff
 # The packages the course teaches, in the order a learner meets them.
 TAUGHT = ("fastapi", "starlette", "httpx", "pytest", "pytest-asyncio", "anyio", "asgi-lifespan", "uvicorn",
           "aiosqlite", "respx", "pytest-xdist", "pytest-randomly", "pytest-timeout", "jupytext", "ipytest",
-          "mkdocs-material")
+          "jupyterlab", "mkdocs-material")
 
 
 def pinned_versions() -> dict[str, str]:
@@ -31,8 +34,9 @@ def versions_table() -> str:
     return "| package | version |\n|---|---|\n" + "\n".join(rows) + "\n\nPython 3.11 or newer."
 
 
-def lesson_link(lesson: Lesson, prefix: str = "") -> str:
-    return f"[{lesson.number:02d}. {lesson.title}]({prefix}lessons/{lesson.name}.md)"
+def lesson_link(lesson: Lesson, prefix: str = "", anchor: str = "") -> str:
+    target = f"{prefix}lessons/{lesson.name}.md" + (f"#{anchor}" if anchor else "")
+    return f"[{lesson.number:02d}. {lesson.title}]({target})"
 
 
 def lessons_table(prefix: str = "") -> str:
@@ -43,43 +47,239 @@ def lessons_table(prefix: str = "") -> str:
     return "| lesson | you will be able to | exercises | bugs to catch | time |\n|---|---|---|---|---|\n" + "\n".join(rows)
 
 
-def _anchor_free(text: str) -> str:
-    return text.replace("|", "\\|")
+def course_length() -> str:
+    lessons = load().lessons
+    total = sum(lesson.minutes for lesson in lessons)
+    low, high = min(l.minutes for l in lessons), max(l.minutes for l in lessons)
+    return (f"{len(lessons)} lessons of {low} to {high} minutes, {total // 60} h {total % 60:02d} min in all: "
+            "a day's workshop or a week of evenings")
+
+
+def schedule_table(prefix: str = "", start_minutes: int = 9 * 60 + 30) -> str:
+    """A day's workshop from the lessons' own timings: a setup check, a break after every second lesson, lunch mid-way."""
+    lessons = load().lessons
+    clock = start_minutes
+
+    def slot(length: int, what: str) -> str:
+        nonlocal clock
+        row = f"| {clock // 60:02d}:{clock % 60:02d} | {length} min | {what} |"
+        clock += length
+        return row
+
+    rows = [slot(15, "Setup check: everyone's `make check LESSON=1` ends with *Not done yet*")]
+    for index, lesson in enumerate(lessons, start=1):
+        rows.append(slot(lesson.minutes, lesson_link(lesson, prefix)))
+        if index == len(lessons) // 2:
+            rows.append(slot(60, "Lunch"))
+        elif index % 2 == 0 and index < len(lessons):
+            rows.append(slot(10, "Break"))
+    rows.append(slot(15, "Wrap-up: `make progress`, questions, what to read next"))
+    total = sum(lesson.minutes for lesson in lessons)
+    return ("| start | length | what |\n|---|---|---|\n" + "\n".join(rows)
+            + f"\n\nLessons alone: {total // 60} h {total % 60:02d} min. For a week of evenings, take one lesson an evening.")
+
+
+# ---------------------------------------------------------------- where a lesson teaches an error
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+_HEADING = re.compile(r"^(#{1,6}) +(.+?)(?: +#+)? *$")
+
+
+def _heading_text(markdown: str) -> str:
+    """The plain text the toc extension slugifies: code spans, emphasis and link targets removed."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
+    return re.sub(r"[`*]", "", text)
+
+
+def lesson_outline(markdown: str) -> tuple[list[tuple[int, int, str, str]], list[tuple[int, int]]]:
+    """Headings as (offset, level, anchor, title) with the ids the site gives them, and the spans of ```text fences.
+
+    Lines inside code fences are skipped: a `# comment` in a Python cell is not a heading.
+    """
+    headings, text_fences, used = [], [], set()
+    fence, fence_info, fence_start, offset = "", "", 0, 0
+    for line in markdown.splitlines(keepends=True):
+        opened = _FENCE.match(line)
+        if fence:
+            if opened and opened.group(1).startswith(fence) and not opened.group(2).strip():
+                if fence_info == "text":
+                    text_fences.append((fence_start, offset + len(line)))
+                fence = ""
+        elif opened:
+            fence, fence_info, fence_start = opened.group(1), opened.group(2).strip(), offset
+        elif heading := _HEADING.match(line):
+            title = _heading_text(heading.group(2))
+            headings.append((offset, len(heading.group(1)), unique(slugify(title, "-"), used), title))
+        offset += len(line)
+    return headings, text_fences
+
+
+def teaching_section(lesson: Lesson, error: KnownError) -> tuple[str, str] | None:
+    """(anchor, title) of the lesson section that shows this error: where its text is real output, else anywhere."""
+    if not lesson.page.exists():
+        return None
+    markdown = lesson.page.read_text(encoding="utf-8")
+    headings, text_fences = lesson_outline(markdown)
+    hits = sorted(m.start() for pattern in error.patterns for m in pattern.finditer(markdown))
+    in_output = [hit for hit in hits if any(start <= hit < end for start, end in text_fences)]
+    for hit in in_output[:1] or hits[:1]:
+        before = [(anchor, title) for offset, level, anchor, title in headings if offset < hit and level in (2, 3)]
+        return before[-1] if before else None
+    return None
+
+
+def error_title(error: KnownError) -> str:
+    return error.id.replace("-", " ").capitalize()
 
 
 def troubleshooting_page() -> str:
-    lessons = {lesson.number: lesson for lesson in load().lessons}
+    course = load()
+    errors = known_errors()
     parts = ["# Troubleshooting: error messages and what they mean", "",
-             "Every message below is one that learners really meet with the pinned versions. The grader uses "
-             "this same list: when one of your tests fails with one of these messages, `make check` adds the "
-             "explanation under the failure.", ""]
-    for error in sorted(known_errors(), key=lambda e: (e.lesson, e.row)):
-        lesson = lessons.get(error.lesson)
-        where = lesson_link(lesson, "") if lesson else f"lesson {error.lesson}"
-        parts += [f"## {error.id.replace('-', ' ').capitalize()}", "", "```text", error.text, "```", "",
-                  f"**What it means.** {error.means}", "", f"**Fix.** {error.fix}", "",
-                  f"**Where the course teaches it:** {where}.", ""]
+             "Every message below is one that learners really meet with the pinned versions. Search for the first "
+             "line of your error (press `/`), or find it under the lesson that teaches it. The grader uses this same "
+             "list: when one of your tests fails with one of these messages, `make check` prints the explanation "
+             "under the failure.", ""]
+    for lesson in course.lessons:
+        mine = sorted((e for e in errors if e.lesson == lesson.number), key=lambda e: e.row)
+        if not mine:
+            continue
+        parts += [f"## Lesson {lesson.number}: {lesson.title}", ""]
+        for error in mine:
+            section = teaching_section(lesson, error)
+            where = lesson_link(lesson)
+            if section:
+                where = f"[lesson {lesson.number}, *{section[1]}*](lessons/{lesson.name}.md#{section[0]})"
+            parts += [f"### {error_title(error)}", "", "```text", error.text, "```", "",
+                      f"**What it means.** {error.means}", "", f"**Fix.** {error.fix}", "",
+                      f"**Where the course teaches it:** {where}.", ""]
     return "\n".join(parts)
 
+
+def lesson_errors(number: int, prefix: str = "") -> str:
+    """A bullet per error the lesson teaches: what learners see and what to tell them (for the instructor guide)."""
+    mine = sorted((e for e in known_errors() if e.lesson == number), key=lambda e: e.row)
+    if not mine:
+        return "No error messages are specific to this lesson."
+    bullets = []
+    for error in mine:
+        first_line = error.text.splitlines()[0]
+        short = first_line if len(first_line) <= 90 else first_line[:87] + "..."
+        anchor = slugify(error_title(error), "-")
+        bullets.append(f"- `{short}` ([more]({prefix}troubleshooting.md#{anchor})): {error.fix}")
+    return "\n".join(bullets)
+
+
+# ---------------------------------------------------------------- instructor pages
 
 def solutions_page(lesson: Lesson) -> str:
-    parts = [f"# Lesson {lesson.number} solutions and bugs", "",
-             '<div class="admonition warning" markdown="1">', '<p class="admonition-title">For instructors</p>', "",
-             "These are the reference solutions. Learners see the bugs' diffs with "
-             f"`python -m course bugs {lesson.number}` once their lesson is complete.", "", "</div>", ""]
+    parts = ["---", "search:", "  exclude: true", "---", "",
+             f"# Lesson {lesson.number} solutions and bugs", "",
+             '<div class="admonition warning" markdown="1">', '<p class="admonition-title">For instructors: answers below</p>', "",
+             f"The reference solutions for {lesson_link(lesson, '../../')}, and the bugs its tests must catch. "
+             "This page is left out of the site's search, so that a learner who searches a term does not land here. "
+             f"Learners see a bug's diff with `python -m course bugs {lesson.number}` once their lesson is complete.",
+             "", "</div>", ""]
     for exercise in lesson.exercises:
-        path = lesson.solution_dir / exercise.file
-        parts += [f"## `{exercise.file}` ({exercise.kind})", "", exercise.asks, "", "```python",
-                  path.read_text(encoding="utf-8").rstrip() if path.exists() else "# (missing)", "```", ""]
+        parts += [f"## `{exercise.file}`: {exercise.title} ({exercise.kind})", "", exercise.asks, ""]
+        if exercise.tests:
+            parts += ["Given tests (graded from `solutions/`): " + ", ".join(f"`{t}`" for t in exercise.tests) + ".", ""]
+        parts += ['<details class="tip" markdown="1">', "<summary>The three hints, in the order `make hint` gives them</summary>", ""]
+        parts += [f"{level}. {hint}" for level, hint in enumerate(exercise.hints, start=1)]
+        parts += ["", "</details>", ""]
+        for name in (exercise.file, *exercise.support):
+            path = lesson.solution_dir / name
+            source = path.read_text(encoding="utf-8").rstrip() if path.exists() else "# (missing)"
+            parts += [f'```python title="solutions/lesson{lesson.number:02d}/{name}"', source, "```", ""]
     if lesson.bugs:
-        parts += ["## The bugs this lesson's tests must catch", ""]
+        parts += ["## The bugs this lesson's tests must catch", "",
+                  "Each bug is applied to a temporary copy of the app; a learner's test *catches* it by passing on the "
+                  "real app and failing on the copy.", ""]
     for bug in lesson.bugs:
-        parts += [f"### `{bug.id}` ({bug.kind})", "", bug.teaches, "", f"Hint a learner sees while it is missed: *{bug.hint}*",
-                  "", "```diff", diff(bug).rstrip(), "```", ""]
+        parts += [f"### `{bug.id}` ({bug.kind}, caught by `{bug.exercise}`)", "", bug.teaches, "",
+                  f"Hint a learner sees while it is missed: *{bug.hint}*", "", "```diff", diff(bug).rstrip(), "```", ""]
     return "\n".join(parts)
 
 
-def fill_placeholders(markdown: str, prefix: str) -> str:
-    """Replace `<!-- versions -->` and `<!-- lessons -->` in a hand-written page."""
-    markdown = markdown.replace("<!-- versions -->", versions_table())
-    return re.sub(r"<!-- lessons -->", lambda _: lessons_table(prefix), markdown)
+# ---------------------------------------------------------------- the course map on the home page
+
+_GREEN, _RED, _BLUE = "#2e7d32", "#c62828", "#00796b"
+
+
+def _text(x: int, y: int, text: str, size: int = 13, weight: str = "normal", anchor: str = "start") -> str:
+    return (f'<text x="{x}" y="{y}" font-size="{size}" font-weight="{weight}" text-anchor="{anchor}" '
+            f'fill="currentColor">{escape(text)}</text>')
+
+
+def _box(x: int, y: int, width: int, height: int, colour: str) -> str:
+    return (f'<rect x="{x}" y="{y}" width="{width}" height="{height}" rx="8" fill="{colour}" fill-opacity="0.08" '
+            f'stroke="{colour}" stroke-width="1.5"/>')
+
+
+def _arrow(x1: int, y1: int, x2: int, y2: int) -> str:
+    return f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="currentColor" stroke-width="1.5" marker-end="url(#arrow)"/>'
+
+
+def course_map_svg(url_prefix: str = "") -> str:
+    """The course on one picture: the lessons in order, what the learner edits, and how `make check` grades it.
+
+    Inline SVG (no external asset; text follows the theme's colour); each lesson box links to its page.
+    """
+    lessons = load().lessons
+    row, top = 34, 44
+    height = max(top + row * len(lessons) + 16, 330)
+    parts = [f'<svg viewBox="0 0 860 {height}" role="img" xmlns="http://www.w3.org/2000/svg" '
+             'aria-labelledby="course-map-title">',
+             '<title id="course-map-title">Course map: read a lesson, edit its exercises, make check grades them '
+             'against the real app and the lesson\'s buggy copies</title>',
+             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
+             'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="currentColor"/></marker></defs>',
+             _text(10, 24, "1. Read a lesson (page or notebook)", 14, "bold")]
+    for index, lesson in enumerate(lessons):
+        y = top + index * row
+        parts += [f'<a href="{url_prefix}lessons/{lesson.name}/">', _box(10, y, 300, row - 8, _BLUE),
+                  _text(22, y + 18, f"{lesson.number:02d}  {lesson.title}"),
+                  _text(300, y + 18, f"{lesson.minutes} min", 11, anchor="end"), "</a>"]
+    middle = top + row * len(lessons) // 2 - 30
+    parts += [_text(350, 24, "2. Edit its exercises", 14, "bold"),
+              _arrow(316, middle + 26, 346, middle + 26),
+              _box(350, middle, 200, 52, _BLUE),
+              _text(450, middle + 22, "exercises/lessonNN/", 13, "bold", "middle"),
+              _text(450, middle + 40, "your tests or your code", 12, anchor="middle"),
+              _arrow(550, middle + 26, 598, middle - 42), _arrow(550, middle + 26, 598, middle + 94),
+              _text(574, middle + 30, "make check", 11, anchor="middle"),
+              _text(600, 24, "3. Graded against the chat app", 14, "bold"),
+              _box(600, middle - 80, 250, 66, _GREEN),
+              _text(725, middle - 56, "the real app (app/)", 13, "bold", "middle"),
+              _text(725, middle - 36, "your tests must pass", 12, anchor="middle"),
+              _box(600, middle + 66, 250, 66, _RED),
+              _text(725, middle + 90, "one buggy copy per lesson bug", 13, "bold", "middle"),
+              _text(725, middle + 110, "your tests must fail: bug caught", 12, anchor="middle"),
+              _text(725, middle + 160, "All pass + every bug caught", 12, "bold", "middle"),
+              _text(725, middle + 178, "= lesson done, on to the next", 12, anchor="middle"),
+              "</svg>"]
+    return '<div class="course-map" markdown="0">\n' + "\n".join(parts) + "\n</div>"
+
+
+# ---------------------------------------------------------------- placeholders in hand-written pages
+
+_ERRORS_PLACEHOLDER = re.compile(r"<!-- errors (\d+) -->")
+
+
+def fill_placeholders(markdown: str, prefix: str, url_prefix: str = "") -> str:
+    """Replace the `<!-- name -->` placeholders of a hand-written page with generated Markdown.
+
+    `prefix` leads from the page's source file to the docs root (for Markdown links, which MkDocs checks);
+    `url_prefix` leads from the page's URL to the site root (for raw HTML links).
+    """
+    generated = {
+        "<!-- versions -->": versions_table,
+        "<!-- lessons -->": lambda: lessons_table(prefix),
+        "<!-- schedule -->": lambda: schedule_table(prefix),
+        "<!-- course-map -->": lambda: course_map_svg(url_prefix),
+        "<!-- course-length -->": course_length,
+    }
+    for placeholder, make in generated.items():
+        if placeholder in markdown:
+            markdown = markdown.replace(placeholder, make())
+    return _ERRORS_PLACEHOLDER.sub(lambda m: lesson_errors(int(m.group(1)), prefix), markdown)

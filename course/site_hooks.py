@@ -16,10 +16,14 @@ if str(ROOT) not in sys.path:
 from mkdocs.structure.files import File, Files  # noqa: E402
 
 from course import site_content  # noqa: E402
+from course.diagnose import known_errors  # noqa: E402
 from course.metadata import load  # noqa: E402
 
 
 def on_config(config):  # noqa: ANN001, ANN201 (mkdocs hook signature)
+    # `mkdocs serve` rebuilds in the same process: forget the cached course.toml and errors.toml.
+    load.cache_clear()
+    known_errors.cache_clear()
     lessons = load().lessons
     config["nav"] = [
         {"Home": "index.md"},
@@ -42,8 +46,8 @@ def on_files(files: Files, config) -> Files:  # noqa: ANN001
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ANN001
-    depth = page.file.src_uri.count("/")
-    return site_content.fill_placeholders(markdown, "../" * depth)
+    source_depth, url_depth = page.file.src_uri.count("/"), page.url.count("/")
+    return site_content.fill_placeholders(markdown, "../" * source_depth, "../" * url_depth)
 
 
 def on_serve(server, config, builder):  # noqa: ANN001, ANN201

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -66,6 +68,15 @@ async def test_malformed_json_is_rejected(client: httpx.AsyncClient, path: str, 
     headers = {**USER1, "Content-Type": "application/json"}
     response = await client.post(path, content=raw, headers=headers)
     assert_validation_error(response)
+
+
+@CHAT_ROUTES
+@pytest.mark.parametrize("field", ["message", "conversation_id"])
+async def test_lone_surrogate_is_rejected_not_a_500(client: httpx.AsyncClient, path: str, field: str) -> None:
+    """Valid JSON, but not encodable text. Found by fuzzing the app by hand; keep it fixed."""
+    content = json.dumps({"message": "hi", field: "\ud800"}).encode()  # escaped as \ud800
+    response = await client.post(path, content=content, headers={**USER1, "Content-Type": "application/json"})
+    assert_validation_error(response, ["body", field])
 
 
 async def test_json_without_a_json_content_type_is_rejected(client: httpx.AsyncClient) -> None:

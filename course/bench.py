@@ -1,0 +1,173 @@
+"""`python -m course bench`: how long the course makes people wait, measured, not guessed.
+
+Every figure is the median of several whole-process runs on this machine, so it includes what
+a learner really waits for (interpreter start, imports). The figures that matter side by side:
+grading a lesson's solutions against one bare `pytest` run of the same files (the grader runs
+the tests once per bug, so the ratio is the price of grading), and the floors nothing can beat
+(starting Python, importing the app, starting a pytest session). `--json` saves the figures and
+`--compare` prints an earlier file's figures next to the new ones, to show before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from course.metadata import Lesson, load
+from course.paths import ROOT
+
+PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"]
+VERIFY_LINE = re.compile(r"^(PASS|FAIL)\s+(\w+)\s+\(([\d.]+) s\)", re.MULTILINE)
+GRADED_IN = re.compile(r"graded in ([\d.]+) s")
+
+
+@dataclass
+class Figure:
+    name: str
+    seconds: list[float]
+    ok: bool = True
+    note: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds) if self.seconds else float("nan")
+
+
+def timed(command: Sequence[str], cwd: Path = ROOT) -> tuple[float, subprocess.CompletedProcess[str]]:
+    started = time.perf_counter()
+    completed = subprocess.run(list(command), cwd=cwd, capture_output=True, text=True)
+    return time.perf_counter() - started, completed
+
+
+def measure(name: str, command: Sequence[str], runs: int, *, expect_ok: bool = True, cwd: Path = ROOT) -> Figure:
+    """The median wall time of `runs` runs of `command` (one extra run first, to warm the disk cache)."""
+    timed(command, cwd)
+    figure = Figure(name, [])
+    for _ in range(runs):
+        seconds, completed = timed(command, cwd)
+        figure.seconds.append(seconds)
+        if (completed.returncode == 0) != expect_ok:
+            figure.ok = False
+            figure.note = (completed.stdout + completed.stderr).strip().splitlines()[-1:][0][:120] \
+                if (completed.stdout + completed.stderr).strip() else f"exit {completed.returncode}"
+    return figure
+
+
+def lesson_files(lesson: Lesson) -> list[str]:
+    """The test files of a lesson's solutions, relative to the repository."""
+    return [str((lesson.solution_dir / name).relative_to(ROOT)) for e in lesson.exercises for name in e.test_files]
+
+
+def graded_lessons() -> list[Lesson]:
+    return [lesson for lesson in load().lessons if lesson.exercises and lesson.solution_dir.is_dir()]
+
+
+def suite_command(lessons: list[Lesson]) -> list[str]:
+    """One pytest run over every lesson's solutions; importlib mode only if file names collide."""
+    files = [f for lesson in lessons for f in lesson_files(lesson)]
+    if len({Path(f).name for f in files}) == len(files):
+        return [*PYTEST, *files]
+    paths = " ".join(str(lesson.solution_dir.relative_to(ROOT)) for lesson in lessons)
+    return [*PYTEST, "--import-mode=importlib", "-o", f"pythonpath={paths}", *files]
+
+
+def floors(runs: int) -> list[Figure]:
+    with tempfile.TemporaryDirectory(prefix="course-bench-") as tmp:
+        (Path(tmp) / "test_nothing.py").write_text("def test_nothing():\n    assert True\n", encoding="utf-8")
+        (Path(tmp) / "pytest.ini").write_text("[pytest]\nasyncio_mode = strict\n"
+                                              "asyncio_default_fixture_loop_scope = function\n", encoding="utf-8")
+        session = measure("start a pytest session (one empty test)", [*PYTEST, "test_nothing.py"], runs, cwd=Path(tmp))
+    return [
+        measure("start Python", [sys.executable, "-c", "pass"], runs),
+        measure("import the app (app.main)", [sys.executable, "-c", "import app.main"], runs),
+        session,
+        measure("import the course CLI", [sys.executable, "-c", "import course.cli"], runs),
+    ]
+
+
+def lesson_figures(lesson: Lesson, runs: int) -> list[Figure]:
+    check = [sys.executable, "-m", "course", "check", str(lesson.number), "--solutions"]
+    grading = measure(f"lesson {lesson.number}: course check --solutions", check, runs)
+    inside: list[float] = []
+    for _ in range(runs):
+        found = GRADED_IN.search(timed(check)[1].stdout)
+        if found:
+            inside.append(float(found.group(1)))
+    bare = measure(f"lesson {lesson.number}: bare pytest of the same files", [*PYTEST, *lesson_files(lesson)], runs)
+    runs_per_grade = 1 + len(lesson.bugs) + sum(e.criteria.runs + e.criteria.parallel for e in lesson.exercises if e.criteria)
+    grading.note = grading.note or f"{runs_per_grade} pytest runs; ratio {grading.median / bare.median:.2f}x the bare run"
+    return [grading, Figure(f"lesson {lesson.number}: grade() itself (the 'graded in' line)", inside), bare]
+
+
+def verify_figures(runs: int) -> list[Figure]:
+    """The whole of `course verify`, and each of its steps (it prints their times)."""
+    total = Figure("course verify (all steps)", [])
+    steps: dict[str, Figure] = {}
+    for _ in range(runs):
+        seconds, completed = timed([sys.executable, "-m", "course", "verify"])
+        total.seconds.append(seconds)
+        total.ok = total.ok and completed.returncode == 0
+        for status, step, step_seconds in VERIFY_LINE.findall(completed.stdout):
+            figure = steps.setdefault(step, Figure(f"  verify step: {step}", []))
+            figure.seconds.append(float(step_seconds))
+            figure.ok = figure.ok and status == "PASS"
+    if not total.ok:
+        total.note = "verify reported failures (times still count)"
+    return [total, *sorted(steps.values(), key=lambda f: -f.median)]
+
+
+def collect(runs: int, quick: bool, only: int | None, verify_runs: int) -> list[Figure]:
+    lessons = [lesson for lesson in graded_lessons() if only is None or lesson.number == only]
+    figures = floors(runs)
+    for lesson in lessons:
+        figures += lesson_figures(lesson, runs)
+    if lessons and only is None:
+        command = suite_command(lessons)
+        figures.append(measure(f"all solutions ({len(lessons)} lessons), bare pytest", command, runs))
+        figures.append(measure(f"all solutions ({len(lessons)} lessons), pytest -n 2", [*command, "-n", "2"], runs))
+    if not quick:
+        figures += verify_figures(verify_runs)
+    return figures
+
+
+def render(figures: list[Figure], before: dict[str, float] | None = None) -> str:
+    header = f"{'figure':<62} {'median':>8}" + (f" {'before':>8} {'change':>7}" if before else "") + "  runs"
+    lines = [header, "-" * len(header)]
+    for figure in figures:
+        line = f"{figure.name:<62} {figure.median:>7.2f}s"
+        if before is not None:
+            old = before.get(figure.name)
+            line += f" {old:>7.2f}s {figure.median / old - 1:>+6.0%}" if old else f" {'-':>8} {'':>7}"
+        line += f"  {len(figure.seconds)}" + ("" if figure.ok else "  FAILED") + (f"  ({figure.note})" if figure.note else "")
+        lines.append(line)
+    load_average = f"; load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
+    lines.append(f"\n{os.cpu_count()} CPUs{load_average}. Medians of whole-process wall times.")
+    return "\n".join(lines)
+
+
+def main(args: argparse.Namespace) -> int:
+    figures = collect(args.runs, args.quick, args.lesson, args.verify_runs)
+    before = json.loads(Path(args.compare).read_text(encoding="utf-8")) if args.compare else None
+    print(render(figures, {f["name"]: statistics.median(f["seconds"]) for f in before} if before else None))
+    if args.json:
+        Path(args.json).write_text(json.dumps([asdict(f) for f in figures], indent=1), encoding="utf-8")
+    return 0 if all(f.ok for f in figures) else 1
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--runs", type=int, default=5, help="runs per figure (the median is shown)")
+    parser.add_argument("--quick", action="store_true", help="skip `course verify` (it takes minutes)")
+    parser.add_argument("--verify-runs", type=int, default=3, help="runs of `course verify`")
+    parser.add_argument("--lesson", type=int, help="only this lesson's grading figures")
+    parser.add_argument("--json", help="also save the figures to this file")
+    parser.add_argument("--compare", help="a file saved with --json earlier: show its figures as 'before'")

@@ -1,0 +1,153 @@
+"""`python -m course stress`: run the course's suite and every lesson's solutions again and again,
+each time in a fresh random order and sometimes in parallel, and report any run that fails.
+
+A test that fails one time in fifty is not "fine": a learner meets it as a lesson that fails
+for no reason. Each failure is reported with the seed that replays it
+(`python -m course stress --lesson N --seed S --runs 1`, or for the suite
+`pytest tests -p randomly --randomly-seed=S`). Solutions are graded by the grader itself, so a
+bug caught only in some orders counts as a failure too. Nothing is retried.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from course.metadata import Lesson, load
+from course.paths import ROOT
+
+FAILED_LINE = re.compile(r"^(FAILED|ERROR) .*$", re.MULTILINE)
+
+
+@dataclass
+class Target:
+    """One thing we run repeatedly, with its tally."""
+
+    name: str
+    wanted: int
+    runs: int = 0
+    seconds: float = 0.0
+    failures: list[tuple[int, str]] = field(default_factory=list)  # (seed, what failed)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    detail: str  # the failing tests, when not ok
+
+
+def _seed() -> int:
+    return random.SystemRandom().randrange(1, 2**31)
+
+
+def grade_solutions(lesson: Lesson, seed: int) -> Outcome:
+    """Grade the solutions the way `course verify` does, in random order `seed`: real app and every bug."""
+    from course.grading import grade
+    from course.report import render
+
+    result = grade(lesson, lesson.solution_dir, random_order=True, seed=seed)
+    return Outcome(result.complete, "" if result.complete else render(result, for_solutions=True))
+
+
+def solutions_in_parallel(lesson: Lesson, seed: int) -> Outcome:
+    """The solutions on the real app under `-n 2`, in random order `seed`, in a grading workspace."""
+    from course.grading import run_once
+
+    run = run_once(lesson, lesson.solution_dir, ["-p", "randomly", f"--randomly-seed={seed}", "-n", "2"])
+    if run.passed:
+        return Outcome(True, "")
+    failing = [f"{node}: {test.message}" for node, test in run.tests.items() if test.outcome in ("failed", "error")]
+    return Outcome(False, run.crashed or "\n".join(failing) or run.output[-2000:])
+
+
+def course_suite(seed: int, parallel: bool) -> Outcome:
+    """The course's own suite (`tests/`), as `make test` runs it but in random order `seed`."""
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "randomly", f"--randomly-seed={seed}",
+               "-p", "no:cacheprovider", *(["-n", "2"] if parallel else [])]
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if completed.returncode == 0:
+        return Outcome(True, "")
+    lines = FAILED_LINE.findall(completed.stdout) or (completed.stdout + completed.stderr).strip().splitlines()[-5:]
+    return Outcome(False, "\n".join(lines))
+
+
+def plan(lessons: list[Lesson], runs: int, suite_runs: int) -> Iterator[tuple[str, int, object]]:
+    """Round-robin over the targets, so a run cut short by --minutes still covers all of them.
+
+    Yields (target name, wanted runs, a function of the seed). Every lesson alternates random
+    order in the grader with random order under -n 2; the suite alternates serial and -n 2.
+    """
+    longest = max(runs, suite_runs)
+    for index in range(longest):
+        for lesson in lessons:
+            if index < runs:
+                if index % 2 == 0:
+                    yield f"lesson {lesson.number} solutions, graded", (runs + 1) // 2, \
+                        lambda seed, lesson=lesson: grade_solutions(lesson, seed)
+                else:
+                    yield f"lesson {lesson.number} solutions, -n 2", runs // 2, \
+                        lambda seed, lesson=lesson: solutions_in_parallel(lesson, seed)
+        if index < suite_runs:
+            parallel = index % 2 == 1
+            yield f"course suite (tests/){' -n 2' if parallel else ''}", (suite_runs + parallel) // 2 if not parallel \
+                else suite_runs // 2, lambda seed, parallel=parallel: course_suite(seed, parallel)
+
+
+def stress(lessons: list[Lesson], runs: int, suite_runs: int, minutes: float, seed: int | None) -> dict[str, Target]:
+    targets: dict[str, Target] = {}
+    stop_at = time.monotonic() + minutes * 60
+    for name, wanted, job in plan(lessons, runs, suite_runs):
+        if time.monotonic() > stop_at:
+            print(f"stopping: the {minutes:g}-minute budget is spent", flush=True)
+            break
+        target = targets.setdefault(name, Target(name, wanted))
+        run_seed = seed if seed is not None else _seed()
+        started = time.monotonic()
+        outcome = job(run_seed)  # type: ignore[operator]
+        target.seconds += time.monotonic() - started
+        target.runs += 1
+        if not outcome.ok:
+            target.failures.append((run_seed, outcome.detail))
+            print(f"FAIL  {name}, seed {run_seed}:\n      " + outcome.detail.strip().replace("\n", "\n      "), flush=True)
+        elif target.runs % 10 == 0:
+            print(f"      {name}: {target.runs} runs, {len(target.failures)} failed", flush=True)
+    return targets
+
+
+def report(targets: dict[str, Target]) -> str:
+    lines = [f"{'target':<40} {'runs':>5} {'failed':>7} {'s/run':>6}  seeds of failures"]
+    for target in targets.values():
+        seeds = ", ".join(str(seed) for seed, _ in target.failures) or "-"
+        per_run = target.seconds / target.runs if target.runs else 0.0
+        lines.append(f"{target.name:<40} {target.runs:>5} {len(target.failures):>7} {per_run:>6.1f}  {seeds}")
+    total = sum(t.runs for t in targets.values())
+    failed = sum(len(t.failures) for t in targets.values())
+    lines.append(f"\n{total} runs, {failed} failed." + (" No flaky test found." if not failed else
+                 " Replay one with --lesson N --seed S --runs 1 (or pytest tests -p randomly --randomly-seed=S)."))
+    return "\n".join(lines)
+
+
+def main(args: argparse.Namespace) -> int:
+    lessons = [lesson for lesson in load().lessons if lesson.exercises and lesson.solution_dir.is_dir()
+               and (args.lesson is None or lesson.number == args.lesson)]
+    suite_runs = 0 if args.lesson is not None or args.no_suite else args.suite_runs
+    print(f"stress: {len(lessons)} lesson(s) x {args.runs} runs, course suite x {suite_runs}, "
+          f"at most {args.minutes:g} minutes", flush=True)
+    targets = stress(lessons, args.runs, suite_runs, args.minutes, args.seed)
+    print(report(targets))
+    return 1 if any(t.failures for t in targets.values()) else 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--runs", type=int, default=100, help="randomized runs of each lesson's solutions")
+    parser.add_argument("--suite-runs", type=int, default=10, help="randomized runs of the course's suite (tests/)")
+    parser.add_argument("--minutes", type=float, default=30.0, help="stop starting new runs after this long")
+    parser.add_argument("--lesson", type=int, help="only this lesson's solutions (no suite runs)")
+    parser.add_argument("--no-suite", action="store_true", help="only the solutions")
+    parser.add_argument("--seed", type=int, help="use this seed for every run (to replay a failure)")

@@ -1,0 +1,154 @@
+"""Summary jobs through their states: queued, running, done or failed, each observed while it holds.
+
+The worker's model is a `GatedModel`, so a job stays `running` until the test releases it: no sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from unittest.mock import create_autospec
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from app.jobs import JobWorker
+from app.llm import LLMClient, Messages, ModelError
+from app.services import Services
+
+SUMMARY = "Alice said hello."
+
+
+class GatedModel:
+    """`complete()` sets `entered`, then waits until the test sets `release`: the call is held mid-flight.
+
+    With `error`, the call raises it once released, the way a failing upstream would.
+    """
+
+    def __init__(self, reply: str = SUMMARY, error: Exception | None = None) -> None:
+        self.reply = reply
+        self.error = error
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+        self.calls: list[Messages] = []
+
+    async def complete(self, messages: Messages) -> str:
+        self.calls.append(messages)
+        self.entered.set()
+        await self.release.wait()
+        if self.error is not None:
+            raise self.error
+        return self.reply
+
+    def stream(self, messages: Messages) -> None:
+        raise AssertionError("this fake only completes")
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def wait_for_jobs(worker: JobWorker, seconds: float = 2.0) -> None:
+    """Wait until the worker has finished every submitted job; fail with a reason instead of hanging."""
+    try:
+        async with asyncio.timeout(seconds):
+            await worker.join()
+    except TimeoutError:
+        pytest.fail(f"jobs still unfinished after {seconds} s: did the worker stop?", pytrace=False)
+
+
+async def start_summary(client: httpx.AsyncClient, conversation_id: str) -> str:
+    response = await client.post(f"/conversations/{conversation_id}/summary")
+    assert response.status_code == 202
+    assert response.json()["status"] == "queued"
+    return str(response.json()["job_id"])
+
+
+async def get_job(client: httpx.AsyncClient, job_id: str) -> dict[str, object]:
+    response = await client.get(f"/jobs/{job_id}")
+    assert response.status_code == 200
+    return dict(response.json())
+
+
+@pytest_asyncio.fixture
+async def conversation_id(services: Services) -> str:
+    """Alice's conversation with one message, made through the store: no model call needed."""
+    conversation_id = await services.store.create_conversation("alice")
+    await services.store.add_message(conversation_id, "user", "Hello")
+    return conversation_id
+
+
+@pytest.mark.asyncio
+async def test_a_job_goes_queued_running_done(
+    client: httpx.AsyncClient, services: Services, conversation_id: str
+) -> None:
+    """Held in the model, the first job reads `running` and the one behind it `queued`; then both finish."""
+    model = GatedModel()
+    services.worker.llm = model
+    first = await start_summary(client, conversation_id)
+    async with asyncio.timeout(2):
+        await model.entered.wait()
+
+    assert (await get_job(client, first))["status"] == "running"
+    second = await start_summary(client, conversation_id)
+    assert (await get_job(client, second))["status"] == "queued"
+
+    model.release.set()
+    await wait_for_jobs(services.worker)
+    assert await get_job(client, first) == {"job_id": first, "status": "done", "result": SUMMARY, "error": None}
+    assert await get_job(client, second) == {"job_id": second, "status": "done", "result": SUMMARY, "error": None}
+    assert model.calls[0][-1]["content"] == "user: Hello"
+
+
+@pytest.mark.asyncio
+async def test_a_failing_job_ends_failed_with_its_error(
+    client: httpx.AsyncClient, services: Services, conversation_id: str
+) -> None:
+    """An upstream failure turns `running` into `failed` with the reason, never leaves it `running`."""
+    model = GatedModel(error=ModelError("the model is down"))
+    services.worker.llm = model
+    job_id = await start_summary(client, conversation_id)
+    async with asyncio.timeout(2):
+        await model.entered.wait()
+    assert (await get_job(client, job_id))["status"] == "running"
+
+    model.release.set()
+    await wait_for_jobs(services.worker)
+
+    job = await get_job(client, job_id)
+    assert job["status"] == "failed"
+    assert job["result"] is None
+    assert "the model is down" in str(job["error"])
+
+
+@pytest.mark.asyncio
+async def test_the_worker_survives_a_failure(
+    client: httpx.AsyncClient, services: Services, conversation_id: str
+) -> None:
+    """After a failed job the same worker still takes the next one and finishes it."""
+    model = create_autospec(LLMClient, instance=True)
+    model.complete.side_effect = [ModelError("the model is down"), SUMMARY]
+    services.worker.llm = model
+    failing = await start_summary(client, conversation_id)
+    following = await start_summary(client, conversation_id)
+
+    await wait_for_jobs(services.worker)
+
+    assert (await get_job(client, failing))["status"] == "failed"
+    assert await get_job(client, following) == {
+        "job_id": following, "status": "done", "result": SUMMARY, "error": None,
+    }
+    assert model.complete.await_count == 2
+
+
+@pytest.mark.asyncio
+async def test_another_users_job_is_not_found(
+    client: httpx.AsyncClient, services: Services, conversation_id: str, bob: dict[str, str]
+) -> None:
+    """Bob cannot read Alice's job: 404, the same answer as for a job that does not exist."""
+    job_id = await start_summary(client, conversation_id)
+    await wait_for_jobs(services.worker)
+
+    response = await client.get(f"/jobs/{job_id}", headers=bob)
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"

@@ -1,0 +1,20 @@
+"""Build the course site the way `make site` does, for the tests that read or browse it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from course.paths import ROOT
+
+
+def build_site(target: Path) -> Path:
+    """`mkdocs build --strict` into `target`; a failed build fails the caller with mkdocs' own words."""
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    completed = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(target)],
+                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    if completed.returncode != 0:
+        raise AssertionError(f"mkdocs build --strict failed:\n{completed.stdout}{completed.stderr}")
+    return target

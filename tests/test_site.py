@@ -1,0 +1,177 @@
+"""The instructor's site: it builds strictly, has every lesson, links only to itself, and works offline."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from course.diagnose import known_errors
+from course.metadata import load
+from course.site_content import lesson_outline, pinned_versions
+from tests.sitebuild import build_site
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+# Tag -> attributes that make the browser fetch something while the page is viewed.
+FETCHING = {"script": ("src",), "link": ("href",), "img": ("src", "srcset"), "iframe": ("src",),
+            "source": ("src", "srcset"), "video": ("src", "poster"), "audio": ("src",), "embed": ("src",),
+            "object": ("data",), "image": ("href", "xlink:href")}
+
+
+class Page(HTMLParser):
+    """What the tests need from one built page: fetched URLs, links, ids, admonitions and plain text."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.fetches: list[str] = []
+        self.links: list[str] = []
+        self.ids: set[str] = set()
+        self.admonitions: list[tuple[str, str]] = []  # (classes, title)
+        self.details: list[dict[str, str | None]] = []
+        self.text: list[str] = []
+        self._title_of: str | None = None
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        for name in FETCHING.get(tag, ()):
+            if values.get(name):
+                self.fetches.append(values[name])  # type: ignore[arg-type]
+        if tag == "a" and values.get("href"):
+            self.links.append(values["href"])  # type: ignore[arg-type]
+        if values.get("id"):
+            self.ids.add(values["id"])  # type: ignore[arg-type]
+        classes = values.get("class") or ""
+        if tag == "div" and "admonition" in classes.split():
+            self.admonitions.append((classes, ""))
+        if tag == "p" and classes == "admonition-title":
+            self._title_of = "admonition"
+        if tag == "details":
+            self.details.append(values)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+        if self._title_of == "admonition" and self.admonitions and not self.admonitions[-1][1]:
+            self.admonitions[-1] = (self.admonitions[-1][0], data.strip())
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "p":
+            self._title_of = None
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_site(tmp_path_factory.mktemp("site"))
+
+
+def read(site: Path, relative: str) -> Page:
+    return Page((site / relative).read_text(encoding="utf-8"))
+
+
+def pages(site: Path) -> list[Path]:
+    return sorted(site.rglob("*.html"))
+
+
+def test_every_lesson_has_its_page_with_objectives_first_and_key_points_last(site: Path) -> None:
+    for lesson in load().lessons:
+        page = read(site, f"lessons/{lesson.name}/index.html")
+        text = "".join(page.text)
+        assert f"Lesson {lesson.number}: {lesson.title}" in text
+        titles = [title for _, title in page.admonitions]
+        assert titles and titles[0] == "Objectives", f"lesson {lesson.number}: {titles}"
+        assert "Key points" in titles[-3:], f"lesson {lesson.number}: {titles}"
+
+
+def test_predictions_myths_and_pitfalls_are_their_own_kinds_of_box(site: Path) -> None:
+    expected = {"Predict": "tip", "Myth": "danger", "Pitfall": "warning", "Key points": "success"}
+    for lesson in load().lessons:
+        boxes = read(site, f"lessons/{lesson.name}/index.html").admonitions
+        for title, kind in expected.items():
+            classes = [c.split() for c, t in boxes if t == title]
+            assert classes, f"lesson {lesson.number} has no {title} box"
+            assert all(kind in c for c in classes), f"lesson {lesson.number}: a {title} box is not '{kind}'"
+
+
+def test_recall_answers_are_collapsed_until_opened(site: Path) -> None:
+    for lesson in load().lessons:
+        details = read(site, f"lessons/{lesson.name}/index.html").details
+        assert details, f"lesson {lesson.number} has no recall answers"
+        assert all("open" not in d for d in details), f"lesson {lesson.number} shows an answer already open"
+
+
+def test_no_page_fetches_anything_from_another_host(site: Path) -> None:
+    outside = []
+    for path in pages(site):
+        for url in read(site, str(path.relative_to(site))).fetches:
+            host = urlsplit(url).hostname
+            if host and host not in LOCAL_HOSTS:
+                outside.append(f"{path.relative_to(site)}: {url}")
+    for css in site.rglob("*.css"):
+        text = css.read_text(encoding="utf-8")
+        outside += [f"{css.relative_to(site)}: {part[:60]}" for part in text.split("url(")[1:]
+                    if part.lstrip("\"'").startswith(("http:", "https:", "//"))]
+    assert outside == []
+    assert len(pages(site)) > len(load().lessons)
+
+
+def _target(site: Path, page: Path, href: str) -> tuple[Path, str]:
+    parts = urlsplit(href)
+    base = site if parts.path.startswith("/") else page.parent  # 404.html links from the site root
+    path = (base / unquote(parts.path).lstrip("/")).resolve() if parts.path else page
+    if path.is_dir():
+        path = path / "index.html"
+    return path, unquote(parts.fragment)
+
+
+def test_every_link_inside_the_site_leads_to_a_page_and_anchor_that_exist(site: Path) -> None:
+    parsed = {path.resolve(): read(site, str(path.relative_to(site))) for path in pages(site)}
+    broken = []
+    for path, page in parsed.items():
+        for href in page.links:
+            if urlsplit(href).scheme or href.startswith("//"):
+                continue
+            target, anchor = _target(site, path, href)
+            if target not in parsed and not target.is_file():
+                broken.append(f"{path.relative_to(site.resolve())}: {href}")
+            elif anchor and target in parsed and anchor not in parsed[target].ids:
+                broken.append(f"{path.relative_to(site.resolve())}: {href} (no such anchor)")
+    assert broken == []
+
+
+def test_home_page_shows_the_course_map_and_the_pinned_versions(site: Path) -> None:
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert '<svg viewBox' in home
+    for lesson in load().lessons:
+        assert f'href="lessons/{lesson.name}/"' in home
+    pins = pinned_versions()
+    for name in ("fastapi", "httpx", "pytest-asyncio"):
+        assert f"<td>{name}</td>\n<td>{pins[name]}</td>" in home
+
+
+def test_troubleshooting_lists_every_known_error_by_its_text(site: Path) -> None:
+    text = "".join(read(site, "troubleshooting/index.html").text)
+    missing = [error.id for error in known_errors() if error.text.splitlines()[0] not in text]
+    assert missing == []
+
+
+def test_solutions_are_marked_for_instructors_and_left_out_of_search(site: Path) -> None:
+    for lesson in load().lessons:
+        titles = [title for _, title in read(site, f"instructor/solutions/lesson{lesson.number:02d}/index.html").admonitions]
+        assert titles[0] == "For instructors: answers below"
+    index = json.loads((site / "search/search_index.json").read_text(encoding="utf-8"))
+    locations = [doc["location"] for doc in index["docs"]]
+    assert not [loc for loc in locations if loc.startswith("instructor/solutions/")]
+    assert any(loc.startswith("lessons/") for loc in locations)
+
+
+def test_outline_skips_code_fences_and_numbers_repeated_headings_like_the_site() -> None:
+    markdown = ("# Lesson 9: X\n\n## Errors you will meet\n\n```python\n# not a heading\n```\n\n"
+                "### `asyncio.run()` inside a loop\n\n```text\nRuntimeError: boom\n```\n\n## Errors you will meet\n")
+    headings, text_fences = lesson_outline(markdown)
+    assert [(level, anchor) for _, level, anchor, _ in headings] == [
+        (1, "lesson-9-x"), (2, "errors-you-will-meet"), (3, "asynciorun-inside-a-loop"), (2, "errors-you-will-meet_1")]
+    [(start, end)] = text_fences
+    assert markdown[start:end].startswith("```text\nRuntimeError: boom")
