@@ -64,8 +64,11 @@ site: $(STAMP)
 serve: $(STAMP)
 	@NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs serve --dev-addr 127.0.0.1:8000
 
+# JupyterLab on the lessons' notebooks, reachable from this machine only. The repository root goes on
+# PYTHONPATH so that the kernels, which start in lessons/, can import course and app.
+# More options: make lab LAB_ARGS="--no-browser --ServerApp.port=0" (as root, add --allow-root).
 lab: $(STAMP)
-	@$(PY) -m jupyter lab --notebook-dir=lessons
+	@PYTHONPATH="$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH}" $(PY) -m jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=lessons $(LAB_ARGS)
 
 app: $(STAMP)
 	@CHAT_FAKE_TOKEN_DELAY=$${CHAT_FAKE_TOKEN_DELAY:-0.03} $(PY) -m uvicorn app.main:app --host 127.0.0.1 --port 8001

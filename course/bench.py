@@ -81,40 +81,41 @@ def suite_command(lessons: list[Lesson]) -> list[str]:
     return [*PYTEST, "--import-mode=importlib", "-o", f"pythonpath={paths}", *files]
 
 
-def floors(runs: int) -> list[Figure]:
+def floors(runs: int, root: Path) -> list[Figure]:
     with tempfile.TemporaryDirectory(prefix="course-bench-") as tmp:
         (Path(tmp) / "test_nothing.py").write_text("def test_nothing():\n    assert True\n", encoding="utf-8")
         (Path(tmp) / "pytest.ini").write_text("[pytest]\nasyncio_mode = strict\n"
                                               "asyncio_default_fixture_loop_scope = function\n", encoding="utf-8")
         session = measure("start a pytest session (one empty test)", [*PYTEST, "test_nothing.py"], runs, cwd=Path(tmp))
     return [
-        measure("start Python", [sys.executable, "-c", "pass"], runs),
-        measure("import the app (app.main)", [sys.executable, "-c", "import app.main"], runs),
+        measure("start Python", [sys.executable, "-c", "pass"], runs, cwd=root),
+        measure("import the app (app.main)", [sys.executable, "-c", "import app.main"], runs, cwd=root),
         session,
-        measure("import the course CLI", [sys.executable, "-c", "import course.cli"], runs),
+        measure("import the course CLI", [sys.executable, "-c", "import course.cli"], runs, cwd=root),
     ]
 
 
-def lesson_figures(lesson: Lesson, runs: int) -> list[Figure]:
+def lesson_figures(lesson: Lesson, runs: int, root: Path) -> list[Figure]:
     check = [sys.executable, "-m", "course", "check", str(lesson.number), "--solutions"]
-    grading = measure(f"lesson {lesson.number}: course check --solutions", check, runs)
+    grading = measure(f"lesson {lesson.number}: course check --solutions", check, runs, cwd=root)
     inside: list[float] = []
     for _ in range(runs):
-        found = GRADED_IN.search(timed(check)[1].stdout)
+        found = GRADED_IN.search(timed(check, root)[1].stdout)
         if found:
             inside.append(float(found.group(1)))
-    bare = measure(f"lesson {lesson.number}: bare pytest of the same files", [*PYTEST, *lesson_files(lesson)], runs)
+    bare = measure(f"lesson {lesson.number}: bare pytest of the same files", [*PYTEST, *lesson_files(lesson)], runs,
+                   cwd=root)
     runs_per_grade = 1 + len(lesson.bugs) + sum(e.criteria.runs + e.criteria.parallel for e in lesson.exercises if e.criteria)
     grading.note = grading.note or f"{runs_per_grade} pytest runs; ratio {grading.median / bare.median:.2f}x the bare run"
     return [grading, Figure(f"lesson {lesson.number}: grade() itself (the 'graded in' line)", inside), bare]
 
 
-def verify_figures(runs: int) -> list[Figure]:
+def verify_figures(runs: int, root: Path) -> list[Figure]:
     """The whole of `course verify`, and each of its steps (it prints their times)."""
     total = Figure("course verify (all steps)", [])
     steps: dict[str, Figure] = {}
     for _ in range(runs):
-        seconds, completed = timed([sys.executable, "-m", "course", "verify"])
+        seconds, completed = timed([sys.executable, "-m", "course", "verify"], root)
         total.seconds.append(seconds)
         total.ok = total.ok and completed.returncode == 0
         for status, step, step_seconds in VERIFY_LINE.findall(completed.stdout):
@@ -126,17 +127,18 @@ def verify_figures(runs: int) -> list[Figure]:
     return [total, *sorted(steps.values(), key=lambda f: -f.median)]
 
 
-def collect(runs: int, quick: bool, only: int | None, verify_runs: int) -> list[Figure]:
+def collect(runs: int, quick: bool, only: int | None, verify_runs: int, root: Path = ROOT) -> list[Figure]:
     lessons = [lesson for lesson in graded_lessons() if only is None or lesson.number == only]
-    figures = floors(runs)
+    figures = floors(runs, root)
     for lesson in lessons:
-        figures += lesson_figures(lesson, runs)
+        figures += lesson_figures(lesson, runs, root)
     if lessons and only is None:
         command = suite_command(lessons)
-        figures.append(measure(f"all solutions ({len(lessons)} lessons), bare pytest", command, runs))
-        figures.append(measure(f"all solutions ({len(lessons)} lessons), pytest -n 2", [*command, "-n", "2"], runs))
+        figures.append(measure(f"all solutions ({len(lessons)} lessons), bare pytest", command, runs, cwd=root))
+        figures.append(measure(f"all solutions ({len(lessons)} lessons), pytest -n 2", [*command, "-n", "2"], runs,
+                               cwd=root))
     if not quick:
-        figures += verify_figures(verify_runs)
+        figures += verify_figures(verify_runs, root)
     return figures
 
 
@@ -156,7 +158,7 @@ def render(figures: list[Figure], before: dict[str, float] | None = None) -> str
 
 
 def main(args: argparse.Namespace) -> int:
-    figures = collect(args.runs, args.quick, args.lesson, args.verify_runs)
+    figures = collect(args.runs, args.quick, args.lesson, args.verify_runs, Path(args.root).resolve())
     before = json.loads(Path(args.compare).read_text(encoding="utf-8")) if args.compare else None
     print(render(figures, {f["name"]: statistics.median(f["seconds"]) for f in before} if before else None))
     if args.json:
@@ -171,3 +173,4 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lesson", type=int, help="only this lesson's grading figures")
     parser.add_argument("--json", help="also save the figures to this file")
     parser.add_argument("--compare", help="a file saved with --json earlier: show its figures as 'before'")
+    parser.add_argument("--root", default=str(ROOT), help="measure the course in this folder (e.g. an older copy)")

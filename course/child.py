@@ -20,14 +20,39 @@ class RunSpec:
     result_path: str
     output_path: str
     env: dict[str, str] = field(default_factory=dict)
+    progress_path: str = ""  # where the run says how far it got, so a stuck run is stopped early
+
+
+# Settings a learner may have exported in their shell that would change what grading sees:
+# the app's own (a real model, someone's database) and pytest's (extra options and plugins).
+_SCRUBBED_PREFIXES = ("CHAT_",)
+_SCRUBBED = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")
 
 
 class Collector:
-    """A pytest plugin that records each test's outcome and the text of each failure."""
+    """A pytest plugin that records each test's outcome and the text of each failure.
 
-    def __init__(self) -> None:
+    It also appends one line per step to the progress file (`collected N`, `start NODE`,
+    `end NODE`): the grader reads it to stop a run whose import or test never finishes.
+    """
+
+    def __init__(self, progress_path: str = "") -> None:
         self.tests: dict[str, dict[str, object]] = {}
         self.collection_errors: list[dict[str, str]] = []
+        self._progress = open(progress_path, "a", buffering=1, encoding="utf-8") if progress_path else None  # noqa: SIM115
+
+    def _say(self, line: str) -> None:
+        if self._progress is not None:
+            self._progress.write(line + "\n")
+
+    def pytest_collection_finish(self, session) -> None:  # noqa: ANN001
+        self._say(f"collected {len(session.items)}")
+
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        self._say(f"start {nodeid}")
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        self._say(f"end {nodeid}")
 
     def pytest_collectreport(self, report) -> None:  # noqa: ANN001 (pytest's hook signature)
         if report.failed:
@@ -55,6 +80,9 @@ def _isolate(spec: RunSpec) -> None:
     sys.path[:] = [workspace] + [p for p in sys.path if p not in ("", root, os.getcwd())]
     for name in [m for m in sys.modules if m == "app" or m.startswith("app.")]:
         del sys.modules[name]
+    for name in [n for n in os.environ if n.startswith(_SCRUBBED_PREFIXES) or n in _SCRUBBED]:
+        del os.environ[name]
+    os.environ["CHAT_DB_PATH"] = str(Path(workspace) / "chat.db")  # never a database outside the workspace
     os.environ.update(spec.env)
     os.environ["PYTHONPATH"] = workspace  # for xdist workers
     os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
@@ -69,7 +97,7 @@ def run(spec: RunSpec) -> int:
     os.dup2(output, 2)
     import pytest
 
-    collector = Collector()
+    collector = Collector(spec.progress_path)
     code = int(pytest.main(spec.args, plugins=[collector]))
     Path(spec.result_path).write_text(json.dumps({
         "exit_code": code, "tests": collector.tests, "collection_errors": collector.collection_errors,

@@ -23,6 +23,7 @@ from course.runner import RunResult, TestResult, new_workspace, run_all
 from course.variants import materialise
 
 GRADING_TIMEOUT = 15  # seconds a single test may take before it is reported as hanging
+TIMEOUT_GRACE = 5  # then this much longer for pytest-timeout to stop it, before the whole run is killed
 BASE_ARGS = ["-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning", "-q", "--color=no"]
 
 
@@ -88,22 +89,35 @@ def _learner_files(exercise: Exercise) -> tuple[str, ...]:
 def preflight(lesson: Lesson, source: Path) -> dict[str, list[str]]:
     """Problems that stop grading before any test runs: missing files, syntax errors."""
     problems: dict[str, list[str]] = {}
+    expected = {name for exercise in lesson.exercises for name in _learner_files(exercise)}
     for exercise in lesson.exercises:
         for name in _learner_files(exercise):
             path = source / name
             shown = path.relative_to(source.parent.parent) if source.parent.parent in path.parents else path
             if not path.is_file():
                 problems.setdefault(exercise.file, []).append(
-                    f"{shown} is missing; restore it with `make reset LESSON={lesson.number}`.")
+                    f"{shown} is missing{_renamed(source, expected)}; restore it with `make reset LESSON={lesson.number}`.")
                 continue
             try:
-                compile(path.read_text(encoding="utf-8"), str(path), "exec")
+                text = path.read_text(encoding="utf-8")
+                compile(text, str(path), "exec")
             except SyntaxError as error:
                 problems.setdefault(exercise.file, []).append(
                     f"{shown}, line {error.lineno}: Python cannot read this file ({error.msg}); fix the syntax first.")
             except UnicodeDecodeError:
                 problems.setdefault(exercise.file, []).append(f"{shown} is not UTF-8 text.")
+            else:
+                if name == exercise.file and not text.strip():
+                    problems.setdefault(exercise.file, []).append(
+                        f"{shown} is empty, so there is nothing to grade; `make reset LESSON={lesson.number}` "
+                        "restores the shipped version.")
     return problems
+
+
+def _renamed(source: Path, expected: set[str]) -> str:
+    """' (is ... it, renamed?)' when the folder holds Python files the lesson does not know."""
+    strangers = sorted(p.name for p in source.glob("*.py") if p.name not in expected) if source.is_dir() else []
+    return f" (is {' or '.join(strangers[:3])} it, renamed?)" if strangers else ""
 
 
 def _workspace(lesson: Lesson, source: Path, exercises: list[Exercise], bug: Bug | None, tag: str) -> Path:
@@ -126,7 +140,24 @@ def _spec(workspace: Path, lesson: Lesson, exercises: list[Exercise], extra: lis
     files = [f"{folder}/{name}" for e in exercises for name in e.test_files]
     return RunSpec(workspace=str(workspace), args=[*BASE_ARGS, "--rootdir", str(workspace), "-c",
                                                    str(workspace / "pytest.ini"), *extra, *files],
-                   result_path=str(workspace / "result.json"), output_path=str(workspace / "output.txt"))
+                   result_path=str(workspace / "result.json"), output_path=str(workspace / "output.txt"),
+                   progress_path=str(workspace / "progress.txt"))
+
+
+def _run(specs: list[RunSpec]) -> list[RunResult]:
+    """Run the specs, then remove their workspaces: nothing of a run outlives it."""
+    try:
+        return run_all(specs, test_deadline=GRADING_TIMEOUT + TIMEOUT_GRACE)
+    finally:
+        for spec in specs:
+            shutil.rmtree(spec.workspace, ignore_errors=True)
+
+
+def run_once(lesson: Lesson, source: Path, extra: list[str], bug: Bug | None = None) -> RunResult:
+    """One run of all the lesson's tests from `source` against the app (or `bug`), with extra pytest args."""
+    exercises = list(lesson.exercises)
+    [result] = _run([_spec(_workspace(lesson, source, exercises, bug, "once"), lesson, exercises, extra)])
+    return result
 
 
 def _short_node(node: str) -> str:
@@ -163,11 +194,12 @@ def _refactor_checks(criteria: Criteria, source: Path, exercise: Exercise,
     return checks
 
 
-def grade(lesson: Lesson, source: Path, random_order: bool = False) -> LessonResult:
+def grade(lesson: Lesson, source: Path, random_order: bool = False, seed: int | None = None) -> LessonResult:
     """Grade `source` (exercises/lessonNN or solutions/lessonNN) for `lesson`.
 
     Learners get a fixed test order, so a result never changes between two identical runs;
     `course verify` grades the solutions in a random order (its seed is reported) as well.
+    A given `seed` replays one random order.
     """
     started = time.monotonic()
     problems = preflight(lesson, source)
@@ -176,7 +208,7 @@ def grade(lesson: Lesson, source: Path, random_order: bool = False) -> LessonRes
         return LessonResult(lesson, source, results, time.monotonic() - started)
 
     exercises = list(lesson.exercises)
-    seed = random.randrange(1, 2**31) if random_order else None
+    seed = seed or (random.randrange(1, 2**31) if random_order else None)
     order = ["-p", "randomly", f"--randomly-seed={seed}"] if seed else ["-p", "no:randomly"]
     specs = [_spec(_workspace(lesson, source, exercises, None, "real"), lesson, exercises, order)]
     bugs = list(lesson.bugs)
@@ -190,9 +222,7 @@ def grade(lesson: Lesson, source: Path, random_order: bool = False) -> LessonRes
         if exercise.criteria.parallel:
             specs.append(_spec(_workspace(lesson, source, [exercise], None, "xdist"), lesson, [exercise],
                                ["-p", "randomly", "-n", "2"]))
-    runs = run_all(specs)
-    for spec in specs:
-        shutil.rmtree(spec.workspace, ignore_errors=True)
+    runs = _run(specs)
 
     real, bug_runs, extra = runs[0], runs[1:1 + len(bugs)], runs[1 + len(bugs):]
     results = []

@@ -23,16 +23,28 @@ def lesson_sources() -> list[Path]:
     return sorted(LESSONS_DIR.glob("[0-9][0-9]-*.md"))
 
 
+# jupytext turns shell fences into executable cells; in a lesson only ```python fences run.
+_SHELL_FENCE = re.compile(r"^```(bash|sh|shell|zsh|console|powershell|ps1|bat|cmd)\b", re.M)
+_KEPT_FENCE = re.compile(r"^```kept-", re.M)
+
+
 def build_notebook(markdown: Path) -> nbformat.NotebookNode:
-    """The notebook a lesson's Markdown defines (no outputs)."""
-    notebook = jupytext.read(markdown, fmt="md")
-    notebook.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"},
-                         "jupytext": {"formats": "ipynb,md"}}
+    """The notebook a lesson's Markdown defines (no outputs).
+
+    Deliberately not a jupytext pair: in JupyterLab a paired notebook rewrites its Markdown on every
+    save, so a learner's experiments would land in the lesson page. The notebook is generated; only
+    the Markdown is a source.
+    """
+    text = _SHELL_FENCE.sub(r"```kept-\1", markdown.read_text(encoding="utf-8"))
+    notebook = jupytext.reads(text, fmt="md")
+    notebook.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
     for index, cell in enumerate(notebook.cells):
         cell.metadata = {}
         cell.id = f"cell-{index:03d}"
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+        else:
+            cell.source = _KEPT_FENCE.sub("```", cell.source)
     return notebook
 
 

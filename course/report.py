@@ -13,7 +13,8 @@ MAX_FAILURES_SHOWN = 5
 
 
 def _wrap(text: str, indent: str) -> str:
-    return textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=indent)
+    """Wrapped under its marker (`✘ `, `→ `), continuation lines aligned with the text."""
+    return textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=" " * len(indent))
 
 
 def _failure_lines(node: str, message: str, text: str) -> list[str]:
@@ -24,7 +25,24 @@ def _failure_lines(node: str, message: str, text: str) -> list[str]:
     return lines
 
 
-def _exercise_lines(result: ExerciseResult, number: int) -> list[str]:
+def _import_error_lines(error: dict[str, str], indent: str) -> list[str]:
+    """A file pytest could not import: its last line (the exception) and what it means."""
+    text = error["text"].strip()
+    first = text.splitlines()[-1].strip().removeprefix("E").strip() if text else "collection failed"
+    lines = [f"{indent}{NO} {error['nodeid'].split('/', 1)[-1]} could not be imported: {first}"[:200]]
+    hint = explain(text)
+    if hint:
+        lines.append(_wrap(hint, f"{indent}    → "))
+    return lines
+
+
+def _files_of(error: dict[str, str]) -> str:
+    return error["nodeid"].split("/", 1)[-1].split("::")[0]
+
+
+def _exercise_lines(result: ExerciseResult, number: int, errors: list[dict[str, str]] | None = None) -> list[str]:
+    """One exercise: its problems, its tests on the real app, the files pytest could not import, its bugs."""
+    errors = errors or []
     exercise = result.exercise
     status = "complete" if result.complete else "not complete"
     lines = [f"{exercise.file} ({exercise.kind}): {exercise.title} — {status}"]
@@ -32,8 +50,13 @@ def _exercise_lines(result: ExerciseResult, number: int) -> list[str]:
         return lines + [_wrap(problem, "    ✘ ") for problem in result.problems]
     if result.run_problem:
         lines.append(_wrap(f"The tests could not finish: {result.run_problem}.", "    ✘ "))
+        hint = explain(result.run_problem)
+        if hint:
+            lines.append(_wrap(hint, "        → "))
     total = len(result.tests)
-    if not total and not result.run_problem:
+    for error in errors:
+        lines += _import_error_lines(error, "    ")
+    if not total and not result.run_problem and not errors:
         lines.append("    ✘ no tests were collected from this file (is each test named test_…?)")
     elif total:
         lines.append(f"    {len(result.passing)}/{total} tests pass" + (" on the real app" if result.bugs else ""))
@@ -42,7 +65,9 @@ def _exercise_lines(result: ExerciseResult, number: int) -> list[str]:
         lines += _failure_lines(node, test.message, test.text)
     if len(failing) > MAX_FAILURES_SHOWN:
         lines.append(f"    … and {len(failing) - MAX_FAILURES_SHOWN} more failing tests: fix these first.")
-    for bug in result.bugs:
+    if result.bugs and not result.passing:
+        lines.append(f"    {NO} {len(result.bugs)} bug(s) to catch: they are checked once your tests pass on the real app.")
+    for bug in result.bugs if result.passing else ():
         if bug.caught:
             lines.append(f"    {OK} caught bug '{bug.bug.id}' (by {bug.caught_by[0]})")
         elif bug.problem:
@@ -81,14 +106,15 @@ def next_step(result: LessonResult, for_solutions: bool) -> str:
 def render(result: LessonResult, for_solutions: bool = False) -> str:
     lesson = result.lesson
     lines = [f"Lesson {lesson.number}: {lesson.title}" + ("  [reference solutions]" if for_solutions else ""), ""]
+    shown: set[int] = set()
     for exercise in result.exercises:
-        lines += _exercise_lines(exercise, lesson.number) + [""]
+        files = set(exercise.exercise.test_files)
+        mine = [e for e in result.collection_errors if _files_of(e) in files]
+        shown.update(id(e) for e in mine)
+        lines += _exercise_lines(exercise, lesson.number, mine) + [""]
     for error in result.collection_errors:
-        first = error["text"].strip().splitlines()[-1] if error["text"].strip() else "collection failed"
-        lines.append(f"{NO} {error['nodeid'].split('/', 1)[-1]} could not be imported: {first}"[:200])
-        hint = explain(error["text"])
-        if hint:
-            lines.append(_wrap(hint, "    → "))
+        if id(error) not in shown:
+            lines += _import_error_lines(error, "")
     lines.append(summary_line(result) + " " + next_step(result, for_solutions))
     order = f", random order seed {result.seed}" if result.seed else ""
     lines.append(f"(graded in {result.seconds:.1f} s{order})")

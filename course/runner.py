@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -23,6 +24,9 @@ HAS_FORK = hasattr(os, "fork")
 # What every run imports anyway; loading it once in the parent is what makes forking pay.
 _WARM_MODULES = ("pytest", "pytest_asyncio", "pytest_timeout", "httpx", "fastapi", "fastapi.sse",
                  "fastapi.testclient", "starlette", "anyio", "aiosqlite", "asgi_lifespan", "pydantic")
+# Importing the test files (and the app) must end within this many seconds: no test timeout
+# covers code at module level, so a `while True:` there would otherwise hang the grader.
+COLLECT_DEADLINE = 15.0 if HAS_FORK else 30.0
 
 
 @dataclass(frozen=True)
@@ -49,11 +53,18 @@ class RunResult:
 
 
 def warm_up() -> None:
-    """Import what every run needs, once, before forking."""
+    """Import what every run needs, once, before forking: the course's stack and every installed
+    pytest plugin (pytest loads them all at start-up, which costs each fresh run over half a second)."""
     import importlib
+    import importlib.metadata
 
     for name in _WARM_MODULES:
         importlib.import_module(name)
+    for entry_point in importlib.metadata.entry_points(group="pytest11"):
+        try:
+            entry_point.load()
+        except Exception:  # noqa: BLE001 - a broken plugin is reported by the run itself, not here
+            pass
 
 
 @dataclass
@@ -61,6 +72,48 @@ class _Running:
     spec: RunSpec
     handle: int | subprocess.Popen
     started: float
+    collected: bool = False
+    test: str | None = None  # the test running now, from the progress file
+    test_started: float = 0.0
+    tests_done: int = 0
+    read: int = 0  # bytes of the progress file already read
+
+    def follow(self) -> None:
+        """Read what the run reported since the last look (cheap: one stat when nothing changed)."""
+        path = self.spec.progress_path
+        try:
+            if not path or os.stat(path).st_size == self.read:
+                return
+        except FileNotFoundError:
+            return
+        with open(path, "rb") as progress:
+            progress.seek(self.read)
+            chunk = progress.read()
+        complete = chunk[:chunk.rfind(b"\n") + 1]
+        self.read += len(complete)
+        for line in complete.decode("utf-8", errors="replace").splitlines():
+            word, _, rest = line.partition(" ")
+            self.collected = True if word in ("collected", "start") else self.collected
+            if word == "start":
+                self.test, self.test_started = rest, time.monotonic()
+            elif word == "end":
+                self.test, self.tests_done = None, self.tests_done + 1
+
+    def overdue(self, now: float, deadline: float, test_deadline: float | None) -> str | None:
+        """Why this run must be stopped now, or None while it may go on."""
+        if now - self.started > deadline:
+            return f"the whole run took longer than {deadline:.0f} s and was stopped"
+        if self.spec.progress_path and not self.collected and now - self.started > COLLECT_DEADLINE:
+            return (f"importing the test files did not finish within {COLLECT_DEADLINE:.0f} s, so the run was "
+                    "stopped before any test ran (code at module level that loops or waits forever?)")
+        if test_deadline is not None and self.test is not None and now - self.test_started > test_deadline:
+            return (f"{_short(self.test)} was still running after {test_deadline:.0f} s, the longest one test may "
+                    "take, and its timeout did not stop it, so the run was stopped")
+        return None
+
+
+def _short(node: str) -> str:
+    return node.split("/", 1)[-1]
 
 
 def _start(spec: RunSpec) -> _Running:
@@ -103,24 +156,51 @@ def _kill(running: _Running) -> None:
     os.waitpid(running.handle, 0)
 
 
-def _collect(running: _Running, status: int | None, seconds: float, timed_out: bool) -> RunResult:
+_FRAME = re.compile(r'File "([^"]+)", line (\d+)')
+
+
+def _internal_error(output: str) -> str | None:
+    """pytest's INTERNALERROR (e.g. sys.exit() at import time) as one line: where, and what."""
+    lines = [line.removeprefix("INTERNALERROR> ") for line in output.splitlines() if line.startswith("INTERNALERROR>")]
+    if not lines:
+        return None
+    places = [m for m in map(_FRAME.search, lines) if m and "site-packages" not in m[1] and not m[1].startswith("<")]
+    where = f" in {places[-1][1]}, line {places[-1][2]}" if places else ""
+    return f"pytest stopped while importing the tests{where}: {lines[-1].strip()}"
+
+
+def _without_workspace(text: str, workspace: str) -> str:
+    """Paths as the learner knows them (`app/main.py`), not inside a temporary folder that is gone."""
+    return text.replace(workspace + os.sep, "").replace(workspace, ".")
+
+
+def _collect(running: _Running, status: int | None, seconds: float, stopped: str | None) -> RunResult:
     output_path, result_path = Path(running.spec.output_path), Path(running.spec.result_path)
     output = output_path.read_text(encoding="utf-8", errors="replace") if output_path.exists() else ""
+    output = _without_workspace(output, running.spec.workspace)
     if result_path.exists():
-        data = json.loads(result_path.read_text(encoding="utf-8"))
+        data = json.loads(result_path.read_text(encoding="utf-8"), object_hook=lambda entry: {
+            key: _without_workspace(value, running.spec.workspace) if isinstance(value, str) else value
+            for key, value in entry.items()})
         tests = {node: TestResult(**entry) for node, entry in data["tests"].items()}
-        return RunResult(data["exit_code"], tests, data["collection_errors"], None, output, seconds)
-    if timed_out:
-        crashed = f"the whole run took longer than {seconds:.0f} s and was stopped"
+        crashed = _internal_error(output) if data["exit_code"] == 3 and not tests else None
+        return RunResult(data["exit_code"], tests, data["collection_errors"], crashed, output, seconds)
+    during = f", while {_short(running.test)} was running" if running.test else (
+        ", while the test files were being imported" if running.spec.progress_path and not running.collected else "")
+    if stopped:
+        crashed = stopped
     elif status is not None and status < 0:
-        crashed = f"the test process was killed by signal {-status}"
+        crashed = f"the test process was killed by signal {-status}{during}"
     else:
-        crashed = f"the test process exited with code {status} before pytest could finish (a test called sys.exit or os._exit?)"
+        crashed = f"the test process exited with code {status} before pytest could finish{during}"
     return RunResult(status, {}, [], crashed, output, seconds)
 
 
-def run_all(specs: list[RunSpec], *, jobs: int | None = None, deadline: float = 180.0) -> list[RunResult]:
-    """Run every spec, at most `jobs` at a time; a run still going after `deadline` s is killed."""
+def run_all(specs: list[RunSpec], *, jobs: int | None = None, deadline: float = 180.0,
+            test_deadline: float | None = None) -> list[RunResult]:
+    """Run every spec, at most `jobs` at a time. A run is killed when it is still going after
+    `deadline` s, when importing its test files takes longer than COLLECT_DEADLINE, or when one
+    test runs longer than `test_deadline` (specs with a progress_path only)."""
     jobs = jobs or max(1, os.cpu_count() or 1)
     if HAS_FORK:
         warm_up()
@@ -132,14 +212,14 @@ def run_all(specs: list[RunSpec], *, jobs: int | None = None, deadline: float = 
             index, spec = pending.pop(0)
             running[index] = _start(spec)
         for index, item in list(running.items()):
-            elapsed = time.monotonic() - item.started
             status = _poll(item)
-            if status is None and elapsed > deadline:
+            item.follow()
+            now = time.monotonic()
+            stopped = item.overdue(now, deadline, test_deadline) if status is None else None
+            if stopped:
                 _kill(item)
-                results[index] = _collect(item, None, elapsed, timed_out=True)
-                del running[index]
-            elif status is not None:
-                results[index] = _collect(item, status, elapsed, timed_out=False)
+            if stopped or status is not None:
+                results[index] = _collect(item, status, now - item.started, stopped)
                 del running[index]
         if running:
             time.sleep(0.01)  # the grader polls its children; tests themselves never sleep

@@ -184,7 +184,7 @@ def solutions_page(lesson: Lesson) -> str:
         parts += [f"## `{exercise.file}`: {exercise.title} ({exercise.kind})", "", exercise.asks, ""]
         if exercise.tests:
             parts += ["Given tests (graded from `solutions/`): " + ", ".join(f"`{t}`" for t in exercise.tests) + ".", ""]
-        parts += ['<details class="tip" markdown="1">', "<summary>The three hints, in the order `make hint` gives them</summary>", ""]
+        parts += ['<details class="info" markdown="1">', "<summary>The three hints, in the order <code>make hint</code> gives them</summary>", ""]
         parts += [f"{level}. {hint}" for level, hint in enumerate(exercise.hints, start=1)]
         parts += ["", "</details>", ""]
         for name in (exercise.file, *exercise.support):
@@ -227,36 +227,36 @@ def course_map_svg(url_prefix: str = "") -> str:
     """
     lessons = load().lessons
     row, top = 34, 44
-    height = max(top + row * len(lessons) + 16, 330)
+    height = max(top + row * len(lessons) + 8, 330)
+    low, high = min(l.minutes for l in lessons), max(l.minutes for l in lessons)
     parts = [f'<svg viewBox="0 0 860 {height}" role="img" xmlns="http://www.w3.org/2000/svg" '
              'aria-labelledby="course-map-title">',
              '<title id="course-map-title">Course map: read a lesson, edit its exercises, make check grades them '
              'against the real app and the lesson\'s buggy copies</title>',
              '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
              'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="currentColor"/></marker></defs>',
-             _text(10, 24, "1. Read a lesson (page or notebook)", 14, "bold")]
+             _text(10, 24, f"1. Read a lesson ({low} to {high} min)", 15, "bold")]
     for index, lesson in enumerate(lessons):
         y = top + index * row
-        parts += [f'<a href="{url_prefix}lessons/{lesson.name}/">', _box(10, y, 300, row - 8, _BLUE),
-                  _text(22, y + 18, f"{lesson.number:02d}  {lesson.title}"),
-                  _text(300, y + 18, f"{lesson.minutes} min", 11, anchor="end"), "</a>"]
-    middle = top + row * len(lessons) // 2 - 30
-    parts += [_text(350, 24, "2. Edit its exercises", 14, "bold"),
-              _arrow(316, middle + 26, 346, middle + 26),
-              _box(350, middle, 200, 52, _BLUE),
-              _text(450, middle + 22, "exercises/lessonNN/", 13, "bold", "middle"),
-              _text(450, middle + 40, "your tests or your code", 12, anchor="middle"),
-              _arrow(550, middle + 26, 598, middle - 42), _arrow(550, middle + 26, 598, middle + 94),
-              _text(574, middle + 30, "make check", 11, anchor="middle"),
-              _text(600, 24, "3. Graded against the chat app", 14, "bold"),
-              _box(600, middle - 80, 250, 66, _GREEN),
-              _text(725, middle - 56, "the real app (app/)", 13, "bold", "middle"),
-              _text(725, middle - 36, "your tests must pass", 12, anchor="middle"),
-              _box(600, middle + 66, 250, 66, _RED),
-              _text(725, middle + 90, "one buggy copy per lesson bug", 13, "bold", "middle"),
-              _text(725, middle + 110, "your tests must fail: bug caught", 12, anchor="middle"),
-              _text(725, middle + 160, "All pass + every bug caught", 12, "bold", "middle"),
-              _text(725, middle + 178, "= lesson done, on to the next", 12, anchor="middle"),
+        parts += [f'<a href="{url_prefix}lessons/{lesson.name}/">', _box(10, y, 330, row - 8, _BLUE),
+                  _text(22, y + 18, f"{lesson.number:02d}  {lesson.title}", 14), "</a>"]
+    middle = top + row * len(lessons) // 2 - 36
+    parts += [_text(372, 24, "2. Edit its exercises", 15, "bold"),
+              _arrow(342, middle + 36, 370, middle + 36),
+              _box(372, middle, 210, 72, _BLUE),
+              _text(477, middle + 24, "exercises/lessonNN/", 14, "bold", "middle"),
+              _text(477, middle + 44, "your tests or your code", 13, anchor="middle"),
+              _text(477, middle + 62, "then: make check", 13, "bold", "middle"),
+              _arrow(582, middle + 36, 612, middle - 40), _arrow(582, middle + 36, 612, middle + 112),
+              _text(614, 24, "3. Graded against the chat app", 15, "bold"),
+              _box(614, middle - 84, 240, 70, _GREEN),
+              _text(734, middle - 56, "the real app (app/)", 14, "bold", "middle"),
+              _text(734, middle - 34, "your tests must pass", 13, anchor="middle"),
+              _box(614, middle + 86, 240, 70, _RED),
+              _text(734, middle + 114, "a buggy copy per lesson bug", 14, "bold", "middle"),
+              _text(734, middle + 136, "your tests must fail: caught", 13, anchor="middle"),
+              _text(734, middle + 30, "all pass, every bug caught:", 13, "bold", "middle"),
+              _text(734, middle + 48, "lesson done, on to the next", 13, anchor="middle"),
               "</svg>"]
     return '<div class="course-map" markdown="0">\n' + "\n".join(parts) + "\n</div>"
 

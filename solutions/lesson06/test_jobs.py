@@ -6,6 +6,7 @@ The worker's model is a `GatedModel`, so a job stays `running` until the test re
 from __future__ import annotations
 
 import asyncio
+from typing import NoReturn
 from unittest.mock import create_autospec
 
 import httpx
@@ -40,7 +41,7 @@ class GatedModel:
             raise self.error
         return self.reply
 
-    def stream(self, messages: Messages) -> None:
+    def stream(self, messages: Messages) -> NoReturn:
         raise AssertionError("this fake only completes")
 
     async def aclose(self) -> None:
@@ -53,7 +54,7 @@ async def wait_for_jobs(worker: JobWorker, seconds: float = 2.0) -> None:
         async with asyncio.timeout(seconds):
             await worker.join()
     except TimeoutError:
-        pytest.fail(f"jobs still unfinished after {seconds} s: did the worker stop?", pytrace=False)
+        raise AssertionError(f"jobs still unfinished after {seconds} s: did the worker stop?") from None
 
 
 async def start_summary(client: httpx.AsyncClient, conversation_id: str) -> str:

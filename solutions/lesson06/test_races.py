@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import NoReturn
 
 import httpx
 import pytest
@@ -30,7 +31,7 @@ class BarrierModel:
         await self.barrier.wait()
         return self.reply
 
-    def stream(self, messages: Messages) -> None:
+    def stream(self, messages: Messages) -> NoReturn:
         raise AssertionError("this fake only completes")
 
     async def aclose(self) -> None:

@@ -1,0 +1,122 @@
+"""`make lab` as a learner uses it: JupyterLab on 127.0.0.1 lists the lesson notebooks, and a kernel it
+starts for one of them runs the lesson's setup cell, top-level await, and in-notebook async tests that fail
+loudly. (`course verify` runs every notebook top to bottom; this checks the server a learner opens.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import websocket
+
+from course.metadata import load
+from course.paths import ROOT
+
+START_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class Lab:
+    url: str
+    token: str
+
+    def api(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers={"Authorization": f"token {self.token}"},
+                            trust_env=False, timeout=30)
+
+
+def _lines(stream: object, into: queue.Queue[str]) -> None:
+    for line in stream:  # type: ignore[attr-defined]
+        into.put(line)
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[Lab]:
+    """`make lab` with a known token and a free port, stopped (with its kernels) after the test."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    token = secrets.token_hex(16)
+    args = f"--no-browser --ServerApp.port=0 --IdentityProvider.token={token}"
+    if os.geteuid() == 0:
+        args += " --allow-root"
+    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), JUPYTER_CONFIG_DIR=str(tmp_path / "config"))
+    process = subprocess.Popen(["make", "-s", "lab", f"LAB_ARGS={args}"], cwd=ROOT, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    output: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=_lines, args=(process.stdout, output), daemon=True).start()
+    seen = []
+    try:
+        while True:  # the server prints its address once it listens: wait for that line
+            line = output.get(timeout=START_TIMEOUT)
+            seen.append(line)
+            if match := re.search(r"(http://127\.0\.0\.1:\d+/)lab\?token=", line):
+                break
+        yield Lab(url=match.group(1), token=token)
+    except queue.Empty:
+        pytest.fail("make lab did not start listening:\n" + "".join(seen[-30:]))
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def run_cell(channel: websocket.WebSocket, code: str) -> tuple[str, str]:
+    """Execute one cell through the kernel's websocket; return (status, everything it printed)."""
+    msg_id = uuid.uuid4().hex
+    channel.send(json.dumps({
+        "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "test", "session": uuid.uuid4().hex,
+                   "version": "5.3"},
+        "parent_header": {}, "metadata": {}, "channel": "shell",
+        "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
+                    "allow_stdin": False, "stop_on_error": True},
+    }))
+    printed = []
+    while True:
+        message = json.loads(channel.recv())
+        if message.get("parent_header", {}).get("msg_id") != msg_id:
+            continue
+        kind, content = message["msg_type"], message["content"]
+        if kind == "stream":
+            printed.append(content["text"])
+        elif kind == "error":
+            printed.append("\n".join(content["traceback"]))
+        elif kind == "execute_reply":
+            return content["status"], re.sub(r"\x1b\[[0-9;]*m", "", "".join(printed))
+
+
+@pytest.mark.timeout(150)
+def test_make_lab_lists_the_notebooks_and_its_kernels_run_the_lesson_cells(lab: Lab) -> None:
+    lessons = load().lessons
+    with lab.api() as api:
+        listed = {item["name"] for item in api.get("/api/contents").raise_for_status().json()["content"]}
+        assert {lesson.notebook.name for lesson in lessons} <= listed
+        session = api.post("/api/sessions", json={"path": lessons[0].notebook.name, "type": "notebook",
+                                                  "name": lessons[0].notebook.name, "kernel": {"name": "python3"}})
+        kernel = session.raise_for_status().json()["kernel"]["id"]
+    channel = websocket.create_connection(f"{lab.url.replace('http', 'ws', 1)}api/kernels/{kernel}/channels",
+                                          header=[f"Authorization: token {lab.token}"], timeout=60)
+    try:
+        status, printed = run_cell(channel, "from course.nb import setup\nsetup()\nimport os\nprint(os.getcwd())")
+        assert (status, printed.strip()) == ("ok", str(ROOT / "lessons"))
+        assert run_cell(channel, "import asyncio\nprint(await asyncio.to_thread(sum, [1, 2]))") == ("ok", "3\n")
+        passing = "%%ipytest\nimport pytest\n\n@pytest.mark.asyncio\nasync def test_loop():\n    await asyncio.sleep(0)\n"
+        status, printed = run_cell(channel, passing)
+        assert status == "ok" and "1 passed" in printed, printed
+        failing = "%%ipytest\nimport pytest\n\n@pytest.mark.asyncio\nasync def test_loop():\n    assert 1 == 2\n"
+        status, printed = run_cell(channel, failing)
+        assert status == "error" and "1 failed" in printed, printed
+    finally:
+        channel.close()
