@@ -6,6 +6,7 @@ or, where fork does not exist, as `python -m course.child SPEC.json`.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sys
@@ -39,7 +40,20 @@ class Collector:
     def __init__(self, progress_path: str = "") -> None:
         self.tests: dict[str, dict[str, object]] = {}
         self.collection_errors: list[dict[str, str]] = []
+        self._items: dict[str, object] = {}
         self._progress = open(progress_path, "a", buffering=1, encoding="utf-8") if progress_path else None  # noqa: SIM115
+
+    def pytest_itemcollected(self, item) -> None:  # noqa: ANN001
+        self._items[item.nodeid] = item
+
+    def _source(self, nodeid: str) -> str:
+        """The failing test's own code: a hang's traceback shows only the event loop, and what the
+        test awaited (a stream through ASGITransport, a time.sleep) is what explains it."""
+        function = getattr(self._items.get(nodeid), "function", None)
+        try:
+            return "\n--- the test's source ---\n" + inspect.getsource(function) if function else ""
+        except (OSError, TypeError):
+            return ""
 
     def _say(self, line: str) -> None:
         if self._progress is not None:
@@ -66,10 +80,17 @@ class Collector:
             entry["text"] = str(entry["text"]) + report.longreprtext
             crash = getattr(report.longrepr, "reprcrash", None)
             if not entry["message"]:
-                lines = report.longreprtext.strip().splitlines() or [""]
-                entry["message"] = crash.message if crash is not None else lines[-1]
+                entry["message"] = crash.message if crash is not None else _headline(report.longreprtext)
+                entry["text"] = str(entry["text"]) + self._source(report.nodeid)
         elif report.skipped and entry["outcome"] == "passed":
             entry["outcome"] = "skipped"
+
+
+def _headline(text: str) -> str:
+    """The line that says what went wrong: pytest's last `E   ...` line, else the last line."""
+    lines = text.strip().splitlines() or [""]
+    errors = [line[1:].strip() for line in lines if line.startswith("E ") and line[1:].strip()]
+    return errors[-1] if errors else lines[-1]
 
 
 def _isolate(spec: RunSpec) -> None:

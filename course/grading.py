@@ -89,7 +89,7 @@ def _learner_files(exercise: Exercise) -> tuple[str, ...]:
 def preflight(lesson: Lesson, source: Path) -> dict[str, list[str]]:
     """Problems that stop grading before any test runs: missing files, syntax errors."""
     problems: dict[str, list[str]] = {}
-    expected = {name for exercise in lesson.exercises for name in _learner_files(exercise)}
+    expected = {name for exercise in lesson.exercises for name in (*_learner_files(exercise), *exercise.tests)}
     for exercise in lesson.exercises:
         for name in _learner_files(exercise):
             path = source / name
@@ -116,7 +116,8 @@ def preflight(lesson: Lesson, source: Path) -> dict[str, list[str]]:
 
 def _renamed(source: Path, expected: set[str]) -> str:
     """' (is ... it, renamed?)' when the folder holds Python files the lesson does not know."""
-    strangers = sorted(p.name for p in source.glob("*.py") if p.name not in expected) if source.is_dir() else []
+    strangers = sorted(p.name for p in source.glob("*.py") if p.name not in expected
+                       and not p.name.startswith("__")) if source.is_dir() else []
     return f" (is {' or '.join(strangers[:3])} it, renamed?)" if strangers else ""
 
 

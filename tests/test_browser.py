@@ -161,6 +161,8 @@ def test_a_recall_answer_opens_on_click(page: Page, site_url: str) -> None:
     answer.locator("summary").click()
     assert answer.evaluate("node => node.open") is True
     body.wait_for(state="visible")
+    ARTIFACTS.mkdir(exist_ok=True)
+    answer.screenshot(path=str(ARTIFACTS / f"lesson-{lesson.number:02d}-recall-answer.png"))
 
 
 def test_search_finds_each_lesson_by_a_term_it_teaches(page: Page, site_url: str) -> None:

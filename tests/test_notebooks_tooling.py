@@ -13,6 +13,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -54,23 +55,25 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
     if os.geteuid() == 0:
         args += " --allow-root"
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), JUPYTER_CONFIG_DIR=str(tmp_path / "config"))
-    process = subprocess.Popen(["make", "-s", "lab", f"LAB_ARGS={args}"], cwd=ROOT, env=env, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    output: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=_lines, args=(process.stdout, output), daemon=True).start()
-    seen = []
-    try:
-        while True:  # the server prints its address once it listens: wait for that line
-            line = output.get(timeout=START_TIMEOUT)
-            seen.append(line)
-            if match := re.search(r"(http://127\.0\.0\.1:\d+/)lab\?token=", line):
-                break
-        yield Lab(url=match.group(1), token=token)
-    except queue.Empty:
-        pytest.fail("make lab did not start listening:\n" + "".join(seen[-30:]))
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+    with subprocess.Popen(["make", "-s", "lab", f"LAB_ARGS={args}"], cwd=ROOT, env=env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True) as process:
+        output: queue.Queue[str] = queue.Queue()
+        reader = threading.Thread(target=_lines, args=(process.stdout, output), daemon=True)
+        reader.start()
+        seen = []
+        try:
+            while True:  # the server prints its address once it listens: wait for that line
+                line = output.get(timeout=START_TIMEOUT)
+                seen.append(line)
+                if match := re.search(r"(http://127\.0\.0\.1:\d+/)lab\?token=", line):
+                    break
+            yield Lab(url=match.group(1), token=token)
+        except queue.Empty:
+            pytest.fail("make lab did not start listening:\n" + "".join(seen[-30:]))
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)  # make and the server it started: our own process group
+            process.wait(timeout=30)
+            reader.join(timeout=30)
 
 
 def run_cell(channel: websocket.WebSocket, code: str) -> tuple[str, str]:
@@ -109,8 +112,9 @@ def test_make_lab_lists_the_notebooks_and_its_kernels_run_the_lesson_cells(lab: 
     channel = websocket.create_connection(f"{lab.url.replace('http', 'ws', 1)}api/kernels/{kernel}/channels",
                                           header=[f"Authorization: token {lab.token}"], timeout=60)
     try:
-        status, printed = run_cell(channel, "from course.nb import setup\nsetup()\nimport os\nprint(os.getcwd())")
-        assert (status, printed.strip()) == ("ok", str(ROOT / "lessons"))
+        # The kernel runs in lessons/, on the course's own environment (the same one as this test).
+        setup = "from course.nb import setup\nsetup()\nimport os, sys\nprint(os.getcwd())\nprint(os.path.realpath(sys.prefix))"
+        assert run_cell(channel, setup) == ("ok", f"{ROOT / 'lessons'}\n{os.path.realpath(sys.prefix)}\n")
         assert run_cell(channel, "import asyncio\nprint(await asyncio.to_thread(sum, [1, 2]))") == ("ok", "3\n")
         passing = "%%ipytest\nimport pytest\n\n@pytest.mark.asyncio\nasync def test_loop():\n    await asyncio.sleep(0)\n"
         status, printed = run_cell(channel, passing)

@@ -1,0 +1,505 @@
+"""A learner's worst inputs, for every kind of exercise.
+
+Each must end in bounded time with a failing grade and one sentence that says what is wrong and
+which lesson explains it, and must leave the repository exactly as it was. The lessons here are
+throwaways under tmp_path (the real exercises/ and solutions/ are never graded or touched,
+except by the CLI tests at the end, which point the CLI at a copy). Deadlines are shortened
+where a case must run into one, so the whole matrix stays fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import textwrap
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import course.metadata
+import course.progress
+from course import grading, runner
+from course.cli import main
+from course.grading import LessonResult, grade
+from course.metadata import Bug, Criteria, Exercise, Lesson
+from course.paths import APP_DIR, EXERCISES_DIR, ROOT, SOLUTIONS_DIR
+from course.report import render
+from tests.test_engine_grading import GOOD_TEST, HEALTH_BUG
+
+NUMBER = 42
+
+
+@dataclass(frozen=True)
+class Throwaway(Lesson):
+    """A lesson whose exercises and solutions (the given tests of an implement exercise) live in `root`."""
+
+    root: Path = Path()
+
+    @property
+    def exercise_dir(self) -> Path:
+        return self.root / "exercises" / f"lesson{self.number:02d}"
+
+    @property
+    def solution_dir(self) -> Path:
+        return self.root / "solutions" / f"lesson{self.number:02d}"
+
+
+# ---------------------------------------------------------------- the three kinds, each with a good answer
+
+GOOD_MODULE = '''
+import asyncio
+
+
+async def twice(call):
+    """Run call() twice at the same time; return both results in order."""
+    return list(await asyncio.gather(call(), call()))
+'''
+
+GIVEN_TEST = '''
+import asyncio
+
+import pytest
+
+from helpers import twice
+
+
+@pytest.mark.asyncio
+async def test_twice_runs_both_calls_at_once():
+    both = asyncio.Barrier(2)
+
+    async def call():
+        async with asyncio.timeout(5):
+            await both.wait()
+        return "ok"
+
+    assert await twice(call) == ["ok", "ok"]
+'''
+
+SUITE_BUG = Bug(id="health-says-okay", exercise="test_suite.py", kind="response body", hint="The body changed.",
+                teaches="Assert the body.", patches=HEALTH_BUG.patches)
+
+
+def build(tmp_path: Path, kind: str) -> tuple[Throwaway, str, str]:
+    """A one-exercise lesson of `kind`: (lesson, the learner's file name, its good content)."""
+    common = {"title": "Worst", "asks": "Survive.", "hints": ("a", "b", "c")}
+    if kind == "implement":
+        exercise = Exercise(file="helpers.py", kind=kind, tests=("test_helpers.py",), **common)
+        bugs, good = (), GOOD_MODULE
+    elif kind == "write-tests":
+        exercise = Exercise(file="test_health.py", kind=kind, **common)
+        bugs, good = (HEALTH_BUG,), GOOD_TEST
+    else:
+        criteria = Criteria(runs=1, parallel=False, budget_seconds=60.0,
+                            forbidden=((r"time\.sleep\(", "sleeping makes a suite slow and flaky"),))
+        exercise = Exercise(file="test_suite.py", kind=kind, criteria=criteria, **common)
+        bugs, good = (SUITE_BUG,), GOOD_TEST
+    lesson = Throwaway(number=NUMBER, slug="worst", title="Worst", minutes=1, summary="", exercises=(exercise,),
+                       bugs=bugs, root=tmp_path)
+    for folder in (lesson.exercise_dir, lesson.solution_dir):
+        folder.mkdir(parents=True)
+    (lesson.solution_dir / "test_helpers.py").write_text(GIVEN_TEST, encoding="utf-8")
+    (lesson.solution_dir / exercise.file).write_text(good, encoding="utf-8")
+    return lesson, exercise.file, good
+
+
+# ---------------------------------------------------------------- the worst inputs
+
+def _in_code(kind: str, body: str, imports: str = "") -> str:
+    """`body` run where the learner's code runs: in the test (tests kinds) or in the helper (implement)."""
+    body = textwrap.indent(textwrap.dedent(body).strip(), "    ")
+    if kind == "implement":
+        return f"{imports}\n\nasync def twice(call):\n{body}\n    return ['ok', 'ok']\n"
+    return f"import pytest\n{imports}\n\n@pytest.mark.asyncio\nasync def test_health():\n{body}\n"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    make: Callable[[str, str], str | None]  # (kind, good content) -> new content; None deletes the file
+    says: tuple[str, ...]  # what the report must contain
+    deadlines: tuple[float, float, float] | None = None  # (test timeout, grace, import deadline) to run into
+
+
+HANG = "await asyncio.Event().wait()  # nothing ever sets it"
+CASES = [
+    Case("syntax error", lambda kind, good: "def broken(:\n    pass\n",
+         ("line 1: Python cannot read this file (", f"lesson{NUMBER}")),
+    Case("import error", lambda kind, good: "import no_such_module_anywhere\n" + good,
+         ("No module named 'no_such_module_anywhere'", "(lesson 2)")),
+    Case("missing file", lambda kind, good: None, (f"is missing; restore it with `make reset LESSON={NUMBER}`",)),
+    Case("renamed file", lambda kind, good: good, ("is missing (is old_", "it, renamed?); restore it")),
+    Case("empty file", lambda kind, good: "", ("is empty, so there is nothing to grade", f"LESSON={NUMBER}")),
+    Case("hangs forever", lambda kind, good: _in_code(kind, HANG, "import asyncio"),
+         ("Timeout (>1.0s) from pytest-timeout", "(lesson 7)"), deadlines=(1.0, 5.0, 15.0)),
+    Case("sys.exit", lambda kind, good: _in_code(kind, "sys.exit(1)", "import sys"), ("SystemExit: 1", "(lesson 2)")),
+    Case("os._exit", lambda kind, good: _in_code(kind, "os._exit(3)", "import os"),
+         ("exited with code 3 before pytest could finish, while", "(lesson 2)")),
+    Case("endless loop at import", lambda kind, good: "while True:\n    pass\n" + good,
+         ("importing the test files did not finish within 2 s", "(lesson 2)"), deadlines=(15.0, 5.0, 2.0)),
+    Case("swallows its timeout", lambda kind, good: _in_code(
+        kind, "signal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    pass", "import signal"),
+        ("its timeout did not stop it", "(lesson 7)"), deadlines=(1.0, 1.0, 15.0)),
+]
+VANDAL = '''
+import os
+from pathlib import Path
+
+import app.main
+
+
+def vandalise():
+    """Overwrite every module of the app this run imported, and delete the database."""
+    for module in Path(app.main.__file__).parent.glob("*.py"):
+        module.write_text("raise SystemExit('vandalised')\\n")
+    Path(os.environ.get("CHAT_DB_PATH", "chat.db")).unlink(missing_ok=True)
+'''
+
+
+def _digest(*folders: Path) -> str:
+    digest = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if "__pycache__" in path.parts:
+                continue
+            digest.update(str(path).encode())
+            if path.is_file():
+                digest.update(path.read_bytes())
+    digest.update(" ".join(sorted(p.name for p in ROOT.iterdir() if not p.name.startswith("."))).encode())
+    return digest.hexdigest()
+
+
+@pytest.fixture(autouse=True)
+def repository_unchanged() -> Iterator[None]:
+    """Every case: app/, exercises/, solutions/ and the repository's top level are byte for byte the same after."""
+    before = _digest(APP_DIR, EXERCISES_DIR, SOLUTIONS_DIR)
+    yield
+    assert _digest(APP_DIR, EXERCISES_DIR, SOLUTIONS_DIR) == before, "grading changed the repository"
+
+
+def _learner_file(lesson: Throwaway, name: str, content: str | None, case: str) -> None:
+    path = lesson.exercise_dir / name
+    if content is None:
+        return
+    if case == "renamed file":
+        path = path.with_name(f"old_{name}")
+    path.write_text(content, encoding="utf-8")
+
+
+@pytest.mark.parametrize("kind", ["implement", "write-tests", "refactor"])
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_a_worst_input_fails_fast_with_one_clear_sentence(
+    case: Case, kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if case.deadlines:
+        timeout, grace, importing = case.deadlines
+        monkeypatch.setattr(grading, "GRADING_TIMEOUT", timeout)
+        monkeypatch.setattr(grading, "TIMEOUT_GRACE", grace)
+        monkeypatch.setattr(runner, "COLLECT_DEADLINE", importing)
+    lesson, name, good = build(tmp_path, kind)
+    _learner_file(lesson, name, case.make(kind, good), case.name)
+
+    result = grade(lesson, lesson.exercise_dir)
+
+    text = render(result)
+    assert not result.complete, text
+    for phrase in case.says:
+        assert phrase in " ".join(text.split()), f"{phrase!r} not in:\n{text}"
+    assert result.seconds < 60, f"took {result.seconds:.0f} s"
+
+
+@pytest.mark.parametrize("kind", ["implement", "write-tests", "refactor"])
+def test_vandalising_the_app_or_deleting_the_database_changes_nothing_outside_the_run(
+    kind: str, tmp_path: Path
+) -> None:
+    lesson, name, good = build(tmp_path, kind)
+    if kind == "implement":
+        vandal = VANDAL + good + "\n\n_twice = twice\n\n\nasync def twice(call):\n    vandalise()\n    return await _twice(call)\n"
+    else:
+        vandal = good + VANDAL + "\n\ndef test_vandal():\n    vandalise()\n"
+    _learner_file(lesson, name, vandal, "vandal")
+
+    result = grade(lesson, lesson.exercise_dir)
+
+    # Each run has its own copy of the app and its own database; what one run destroys, no
+    # other run (nor the repository: see the autouse fixture) ever sees.
+    assert result.complete, render(result)
+
+
+# ---------------------------------------------------------------- errors learners meet (course/errors.toml)
+
+H = '''
+import asyncio
+import time
+from unittest.mock import AsyncMock, Mock
+
+import httpx
+import pytest
+import pytest_asyncio
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from app.dependencies import get_llm_client
+from app.main import create_app
+
+AUTH = {"Authorization": "Bearer user1-token"}
+'''
+CLIENT = '''
+@pytest_asyncio.fixture
+async def client():
+    app = create_app()
+    async with LifespanManager(app) as manager:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://test") as c:
+            yield c
+'''
+POST_WITH = '''
+@pytest.mark.asyncio
+async def test_it():
+    app = create_app()
+    app.dependency_overrides[get_llm_client] = {override}
+    async with LifespanManager(app) as manager:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://test") as client:
+            response = await client.post("/chat", json={{"message": "hi"}}, headers=AUTH)
+    assert response.status_code == 200, response.json()
+'''
+ERROR_CASES: dict[str, tuple[str, str, int]] = {
+    # name: (the learner's test file, what the diagnosis says, the lesson it points to)
+    "never_awaited": (H + '''
+@pytest.mark.asyncio
+async def test_it():
+    app = create_app()
+    async with LifespanManager(app) as manager:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://test") as client:
+            response = client.get("/health")
+            assert response.status_code == 200
+''', "called without await", 3),
+    "coroutine_thrown_away": (H + '''
+@pytest.mark.asyncio
+async def test_it():
+    async def work():
+        return 1
+    work()
+''', "called without await", 3),
+    "async_test_without_mark": (H + "\nasync def test_it():\n    assert True\n", "No plugin ran this async test", 3),
+    "async_fixture_plain_decorator": (H + CLIENT.replace("@pytest_asyncio.fixture", "@pytest.fixture") + '''
+@pytest.mark.asyncio
+async def test_it(client):
+    assert (await client.get("/health")).status_code == 200
+''', "plain @pytest.fixture", 3),
+    "scope_mismatch": (H + CLIENT.replace("@pytest_asyncio.fixture", '@pytest_asyncio.fixture(scope="module")') + '''
+@pytest.mark.asyncio
+async def test_it(client):
+    assert (await client.get("/health")).status_code == 200
+''', "wide scope (module, session) runs on a function-scoped event loop", 3),
+    "event_loop_fixture": (H + "\n@pytest.mark.asyncio\nasync def test_it(event_loop):\n    assert True\n",
+                           "removed the event_loop fixture", 3),
+    "fixture_value_inside_async_test": (H + CLIENT + '''
+@pytest.mark.asyncio
+async def test_it(request):
+    request.getfixturevalue("client")
+''', "asked to start a loop while one was already running", 3),
+    "loop_bound_lock_shared": (H + '''
+from app.store import Store
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shared(tmp_path_factory):
+    store = await Store.open(str(tmp_path_factory.mktemp("db") / "chat.db"))
+    conversation = await store.create_conversation("user1")
+    async with asyncio.TaskGroup() as group:  # two writers at once: the lock gets a waiter on this loop
+        group.create_task(store.add_message(conversation, "user", "a"))
+        group.create_task(store.add_message(conversation, "user", "b"))
+    yield store, conversation
+    await store.close()
+
+@pytest.mark.asyncio
+async def test_it(shared):
+    store, conversation = shared
+    async with asyncio.TaskGroup() as group:
+        group.create_task(store.add_message(conversation, "user", "c"))
+        group.create_task(store.add_message(conversation, "user", "d"))
+''', "created on one loop and used from a test running on another", 3),
+    "trio_backend": (H + '''
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request):
+    return request.param
+
+@pytest.mark.anyio
+async def test_it():
+    assert True
+''', "parametrized with trio, which is not installed", 3),
+    "asyncclient_app_argument": (H + '''
+@pytest.mark.asyncio
+async def test_it():
+    async with httpx.AsyncClient(app=create_app(), base_url="http://test") as client:
+        assert (await client.get("/health")).status_code == 200
+''', "removed the app= shortcut", 4),
+    "lifespan_not_run": (H + '''
+@pytest.mark.asyncio
+async def test_it():
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app()), base_url="http://test") as client:
+        response = await client.post("/chat", json={"message": "hi"}, headers=AUTH)
+    assert response.status_code == 200
+''', "lifespan never ran", 4),
+    "testclient_in_async_test": (H + '''
+from fastapi.testclient import TestClient
+
+@pytest.mark.asyncio
+async def test_it():
+    response = TestClient(create_app()).post("/chat", json={"message": "hi"}, headers=AUTH)
+    assert response.status_code == 200
+''', "lifespan never ran", 4),
+    "testclient_shares_a_future": (H + '''
+from fastapi.testclient import TestClient
+
+@pytest.mark.asyncio
+async def test_it():
+    tiny = FastAPI()
+    ready = asyncio.get_running_loop().create_future()
+
+    @tiny.get("/wait")
+    async def wait():
+        await ready
+        return {}
+
+    with TestClient(tiny) as client:
+        client.get("/wait")
+''', "TestClient runs the app on its own thread and event loop", 4),
+    "asyncmock_as_override": (H + POST_WITH.format(override="AsyncMock()"), "mock object itself was put in", 5),
+    "sync_mock_awaited": (H + POST_WITH.format(override="lambda: Mock()"), "plain Mock or MagicMock", 5),
+    "time_sleep_in_async_route": (H + '''
+@pytest.mark.asyncio
+async def test_it():
+    tiny = FastAPI()
+
+    @tiny.get("/slow")
+    async def slow():
+        time.sleep(60)
+        return {}
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=tiny), base_url="http://test") as client:
+        async with asyncio.timeout(0.5):
+            await client.get("/slow")
+''', "blocks the whole event loop", 1),
+    "asyncio_run_inside_async_test": (H + '''
+@pytest.mark.asyncio
+async def test_it():
+    async def ping():
+        return 1
+    assert asyncio.run(ping()) == 1
+''', "starts its own event loop", 1),
+    "bounded_wait_expires": (H + '''
+@pytest.mark.asyncio
+async def test_it():
+    done = asyncio.Event()
+    async with asyncio.timeout(0.2):
+        await done.wait()
+''', "did not finish in time", 6),
+    "task_group_across_fixture_yield": (H + '''
+import anyio
+
+@pytest_asyncio.fixture
+async def background():
+    async with anyio.create_task_group() as group:
+        group.start_soon(asyncio.sleep, 100)
+        yield
+        group.cancel_scope.cancel()
+
+@pytest.mark.asyncio
+async def test_it(background):
+    assert True
+''', "held open across a fixture's yield", 6),
+    "endless_stream_through_asgitransport": (H + '''
+from fastapi.responses import StreamingResponse
+
+@pytest.mark.asyncio
+async def test_it():
+    tiny = FastAPI()
+
+    @tiny.get("/forever")
+    async def forever():
+        async def chunks():
+            while True:
+                yield b"x"
+                await asyncio.sleep(0)
+        return StreamingResponse(chunks())
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=tiny), base_url="http://test") as client:
+        async with client.stream("GET", "/forever") as response:
+            async for _ in response.aiter_bytes():
+                break
+''', "ASGITransport reads the whole response before returning", 8),
+}
+
+
+@pytest.fixture(scope="module")
+def error_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[LessonResult, str]:
+    """One lesson with one exercise per error, graded once (a single pytest run: they are ordinary failures)."""
+    root = tmp_path_factory.mktemp("errors")
+    exercises = tuple(Exercise(file=f"test_{name}.py", kind="write-tests", title=name, asks="-", hints=("a", "b", "c"))
+                      for name in ERROR_CASES)
+    lesson = Throwaway(number=NUMBER, slug="errors", title="Errors", minutes=1, summary="", exercises=exercises,
+                       root=root)
+    lesson.exercise_dir.mkdir(parents=True)
+    for name, (source, _, _) in ERROR_CASES.items():
+        (lesson.exercise_dir / f"test_{name}.py").write_text(source, encoding="utf-8")
+    before = _digest(APP_DIR, EXERCISES_DIR, SOLUTIONS_DIR)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(grading, "GRADING_TIMEOUT", 2)  # two of them run into it
+        result = grade(lesson, lesson.exercise_dir)
+    assert _digest(APP_DIR, EXERCISES_DIR, SOLUTIONS_DIR) == before, "grading changed the repository"
+    return result, render(result)
+
+
+@pytest.mark.parametrize("name", ERROR_CASES)
+def test_each_error_learners_meet_is_explained_with_its_lesson(name: str, error_report: tuple[LessonResult, str]) -> None:
+    result, text = error_report
+    _, says, lesson = ERROR_CASES[name]
+    [block] = [b for b in text.split("\n\n") if b.startswith(f"test_{name}.py (write-tests)")]
+    [exercise] = [e for e in result.exercises if e.exercise.file == f"test_{name}.py"]
+    flat = " ".join(block.split())
+    assert not exercise.complete, block
+    assert says in flat, block
+    assert f"(lesson {lesson})" in flat, block
+
+
+# ---------------------------------------------------------------- the CLI: exit codes on a real lesson
+
+@pytest.fixture
+def learner_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The CLI grading a copy of exercises/ (lesson 1 solved), with its progress kept in tmp_path."""
+    copy = tmp_path / "exercises"
+    shutil.copytree(EXERCISES_DIR, copy)
+    shutil.copy2(SOLUTIONS_DIR / "lesson01" / "async_helpers.py", copy / "lesson01" / "async_helpers.py")
+    monkeypatch.setattr(course.metadata, "EXERCISES_DIR", copy)
+    monkeypatch.setattr(course.progress, "STATE_DIR", tmp_path / "state")
+    monkeypatch.setattr(course.progress, "STATE_FILE", tmp_path / "state" / "state.json")
+    return copy
+
+
+HELPERS_BREAKAGE = {
+    "syntax error": ("def fetch_all(:\n", "Python cannot read this file"),
+    "empty file": ("\n", "is empty, so there is nothing to grade"),
+    "import error": ("from asyncio import TaskGroupp\n", "(lesson 2)"),
+    "os._exit": ("import os\n\nos._exit(3)\n", "(lesson 2)"),
+}
+
+
+def test_the_cli_exits_0_for_a_complete_lesson(learner_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "1"]) == 0, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("breakage", HELPERS_BREAKAGE)
+def test_the_cli_exits_1_with_the_diagnosis_when_the_learner_breaks_things(
+    breakage: str, learner_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source, says = HELPERS_BREAKAGE[breakage]
+    (learner_copy / "lesson01" / "async_helpers.py").write_text(source, encoding="utf-8")
+    assert main(["check", "1"]) == 1
+    assert says in " ".join(capsys.readouterr().out.split())
+
+
+def test_the_import_deadline_is_short() -> None:
+    """An endless loop at import costs the learner seconds, not the three minutes of the old deadline."""
+    assert runner.COLLECT_DEADLINE <= 30
+    assert grading.GRADING_TIMEOUT + grading.TIMEOUT_GRACE <= 30
