@@ -60,15 +60,17 @@ async def get_current_user(
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> str:
-    """The user behind the bearer token. Compares with every known token, in constant time, so
-    timing reveals neither whether a token is close nor where it sits in the list."""
+    """The user behind the bearer token. `compare_digest` takes as long however much of a guess
+    matches, and every token is tried, so timing tells neither how close a guess was nor which
+    token it matched."""
     given = credentials.credentials.encode() if credentials else b""
     user = None
     for token, name in services.settings.tokens.items():
         if hmac.compare_digest(given, token.encode()):
             user = name
     if credentials is None or user is None:
-        raise ApiError(401, "unauthorized", "A valid bearer token is required.", {"WWW-Authenticate": "Bearer"})
+        headers = {"WWW-Authenticate": "Bearer"}
+        raise ApiError(401, "unauthorized", "A valid bearer token is required.", headers)
     return user
 
 

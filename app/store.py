@@ -67,6 +67,10 @@ class Store:
     @classmethod
     async def open(cls, path: str) -> Store:
         db = await aiosqlite.connect(path)
+        # WAL with NORMAL sync: commits skip most fsyncs (several times faster, and tests open a
+        # fresh file each), and a crash of the app still loses nothing that was committed.
+        await db.execute("PRAGMA journal_mode=WAL")
+        await db.execute("PRAGMA synchronous=NORMAL")
         await db.executescript(SCHEMA)
         return cls(db)
 

@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from course import notebooks, progress, quiz
+from course import progress, quiz
 from course.metadata import Lesson, load
 from course.paths import ROOT
 
@@ -32,6 +32,8 @@ def parse_lesson(text: str) -> Lesson:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    from course import notebooks  # jupytext and nbformat take seconds to import: only where needed
+
     changed = notebooks.sync()
     for path in changed:
         print(f"wrote {path.relative_to(path.parent.parent)}")
@@ -41,6 +43,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 def cmd_notebook(args: argparse.Namespace) -> int:
     """Run one lesson's notebook and check its expected outputs (for lesson authors)."""
+    from course import notebooks
+
     lesson = parse_lesson(args.lesson)
     notebook = notebooks.execute(lesson.page)
     mismatches = notebooks.expected_output_mismatches(notebook)

@@ -139,8 +139,10 @@ def _workspace(lesson: Lesson, source: Path, exercises: list[Exercise], bug: Bug
 def _spec(workspace: Path, lesson: Lesson, exercises: list[Exercise], extra: list[str]) -> RunSpec:
     folder = f"lesson{lesson.number:02d}"
     files = [f"{folder}/{name}" for e in exercises for name in e.test_files]
+    # tmp_path lives in the workspace too: no shared /tmp/pytest-of-* folder for parallel runs to clean up.
     return RunSpec(workspace=str(workspace), args=[*BASE_ARGS, "--rootdir", str(workspace), "-c",
-                                                   str(workspace / "pytest.ini"), *extra, *files],
+                                                   str(workspace / "pytest.ini"), f"--basetemp={workspace / 'tmp'}",
+                                                   *extra, *files],
                    result_path=str(workspace / "result.json"), output_path=str(workspace / "output.txt"),
                    progress_path=str(workspace / "progress.txt"))
 

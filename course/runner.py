@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,6 +125,8 @@ def _start(spec: RunSpec) -> _Running:
             try:
                 os.setpgid(0, 0)
                 code = run(spec)
+            except BaseException:  # noqa: BLE001 - reported through the output file, then the run ends
+                traceback.print_exc()
             finally:
                 os._exit(code)
         return _Running(spec, pid, time.monotonic())
@@ -193,6 +196,8 @@ def _collect(running: _Running, status: int | None, seconds: float, stopped: str
         crashed = f"the test process was killed by signal {-status}{during}"
     else:
         crashed = f"the test process exited with code {status} before pytest could finish{during}"
+        if status == 70 and output.strip():  # the child itself failed: say how
+            crashed += f" ({output.strip().splitlines()[-1]})"
     return RunResult(status, {}, [], crashed, output, seconds)
 
 

@@ -122,10 +122,11 @@ def teaching_section(lesson: Lesson, error: KnownError) -> tuple[str, str] | Non
     headings, text_fences = lesson_outline(markdown)
     hits = sorted(m.start() for pattern in error.patterns for m in pattern.finditer(markdown))
     in_output = [hit for hit in hits if any(start <= hit < end for start, end in text_fences)]
-    for hit in in_output[:1] or hits[:1]:
-        before = [(anchor, title) for offset, level, anchor, title in headings if offset < hit and level in (2, 3)]
-        return before[-1] if before else None
-    return None
+    if not hits:
+        return None
+    first = (in_output or hits)[0]
+    before = [(anchor, title) for offset, level, anchor, title in headings if offset < first and level in (2, 3)]
+    return before[-1] if before else None
 
 
 def error_title(error: KnownError) -> str:
@@ -166,7 +167,7 @@ def lesson_errors(number: int, prefix: str = "") -> str:
         first_line = error.text.splitlines()[0]
         short = first_line if len(first_line) <= 90 else first_line[:87] + "..."
         anchor = slugify(error_title(error), "-")
-        bullets.append(f"- `{short}` ([more]({prefix}troubleshooting.md#{anchor})): {error.fix}")
+        bullets.append(f"- `` {short} `` ([more]({prefix}troubleshooting.md#{anchor})): {error.fix}")
     return "\n".join(bullets)
 
 

@@ -16,8 +16,9 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 from course.metadata import Lesson, load
 from course.paths import ROOT
@@ -30,7 +31,6 @@ class Target:
     """One thing we run repeatedly, with its tally."""
 
     name: str
-    wanted: int
     runs: int = 0
     seconds: float = 0.0
     failures: list[tuple[int, str]] = field(default_factory=list)  # (seed, what failed)
@@ -66,7 +66,7 @@ def solutions_in_parallel(lesson: Lesson, seed: int) -> Outcome:
     return Outcome(False, run.crashed or "\n".join(failing) or run.output[-2000:])
 
 
-def course_suite(seed: int, parallel: bool) -> Outcome:
+def course_suite(seed: int, *, parallel: bool) -> Outcome:
     """The course's own suite (`tests/`), as `make test` runs it but in random order `seed`."""
     command = [sys.executable, "-m", "pytest", "-q", "-p", "randomly", f"--randomly-seed={seed}",
                "-p", "no:cacheprovider", *(["-n", "2"] if parallel else [])]
@@ -77,39 +77,37 @@ def course_suite(seed: int, parallel: bool) -> Outcome:
     return Outcome(False, "\n".join(lines))
 
 
-def plan(lessons: list[Lesson], runs: int, suite_runs: int) -> Iterator[tuple[str, int, object]]:
+Job = Callable[[int], Outcome]  # a run, given its seed
+
+
+def plan(lessons: list[Lesson], runs: int, suite_runs: int) -> Iterator[tuple[str, Job]]:
     """Round-robin over the targets, so a run cut short by --minutes still covers all of them.
 
-    Yields (target name, wanted runs, a function of the seed). Every lesson alternates random
-    order in the grader with random order under -n 2; the suite alternates serial and -n 2.
+    Each lesson alternates random order in the grader (real app and every bug) with random
+    order under -n 2; the course's suite alternates serial and -n 2.
     """
-    longest = max(runs, suite_runs)
-    for index in range(longest):
-        for lesson in lessons:
-            if index < runs:
-                if index % 2 == 0:
-                    yield f"lesson {lesson.number} solutions, graded", (runs + 1) // 2, \
-                        lambda seed, lesson=lesson: grade_solutions(lesson, seed)
-                else:
-                    yield f"lesson {lesson.number} solutions, -n 2", runs // 2, \
-                        lambda seed, lesson=lesson: solutions_in_parallel(lesson, seed)
+    for index in range(max(runs, suite_runs)):
+        for lesson in lessons if index < runs else ():
+            if index % 2 == 0:
+                yield f"lesson {lesson.number} solutions, graded", partial(grade_solutions, lesson)
+            else:
+                yield f"lesson {lesson.number} solutions, -n 2", partial(solutions_in_parallel, lesson)
         if index < suite_runs:
             parallel = index % 2 == 1
-            yield f"course suite (tests/){' -n 2' if parallel else ''}", (suite_runs + parallel) // 2 if not parallel \
-                else suite_runs // 2, lambda seed, parallel=parallel: course_suite(seed, parallel)
+            yield "course suite (tests/)" + (", -n 2" if parallel else ""), partial(course_suite, parallel=parallel)
 
 
 def stress(lessons: list[Lesson], runs: int, suite_runs: int, minutes: float, seed: int | None) -> dict[str, Target]:
     targets: dict[str, Target] = {}
     stop_at = time.monotonic() + minutes * 60
-    for name, wanted, job in plan(lessons, runs, suite_runs):
+    for name, job in plan(lessons, runs, suite_runs):
         if time.monotonic() > stop_at:
             print(f"stopping: the {minutes:g}-minute budget is spent", flush=True)
             break
-        target = targets.setdefault(name, Target(name, wanted))
+        target = targets.setdefault(name, Target(name))
         run_seed = seed if seed is not None else _seed()
         started = time.monotonic()
-        outcome = job(run_seed)  # type: ignore[operator]
+        outcome = job(run_seed)
         target.seconds += time.monotonic() - started
         target.runs += 1
         if not outcome.ok:

@@ -50,13 +50,11 @@ class ScriptedModel:
 
     def __init__(self, stream: ScriptedStream) -> None:
         self.upstream = stream
-        self.seen: list[Messages] = []
 
     async def complete(self, messages: Messages) -> str:
         raise AssertionError("this fake only streams")
 
     def stream(self, messages: Messages) -> ScriptedStream:
-        self.seen.append(messages)
         return self.upstream
 
     async def aclose(self) -> None:

@@ -16,5 +16,7 @@ def build_site(target: Path) -> Path:
     completed = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(target)],
                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     if completed.returncode != 0:
-        raise AssertionError(f"mkdocs build --strict failed:\n{completed.stdout}{completed.stderr}")
+        lines = (completed.stdout + completed.stderr).splitlines()
+        problems = [line for line in lines if line.startswith(("WARNING", "ERROR"))] or lines[-20:]
+        raise AssertionError("mkdocs build --strict failed:\n" + "\n".join(problems))
     return target

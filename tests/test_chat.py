@@ -175,7 +175,8 @@ async def test_chat_starts_a_conversation_and_replies(client: httpx.AsyncClient)
 
 async def test_conversation_keeps_messages_in_order(client: httpx.AsyncClient) -> None:
     conversation_id = await start_conversation(client)
-    response = await client.post("/chat", json={"message": "second", "conversation_id": conversation_id}, headers=USER1)
+    body = {"message": "second", "conversation_id": conversation_id}
+    response = await client.post("/chat", json=body, headers=USER1)
     assert response.json()["conversation_id"] == conversation_id
 
     history = await client.get(f"/conversations/{conversation_id}", headers=USER1)

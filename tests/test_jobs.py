@@ -104,7 +104,9 @@ async def test_failing_job_ends_failed_and_the_worker_goes_on(
 # -- the happy path ---------------------------------------------------------------------------
 
 
-async def test_job_goes_from_running_to_done(client: httpx.AsyncClient, services: Services, model: GatedModel) -> None:
+async def test_job_goes_from_running_to_done(
+    client: httpx.AsyncClient, services: Services, model: GatedModel
+) -> None:
     job_id = await submit(client, await new_conversation(client))
 
     async with asyncio.timeout(5):
@@ -113,7 +115,8 @@ async def test_job_goes_from_running_to_done(client: httpx.AsyncClient, services
         model.release.set()
         await services.worker.join()
 
-    assert await job(client, job_id) == {"job_id": job_id, "status": "done", "result": "A short summary.", "error": None}
+    expected = {"job_id": job_id, "status": "done", "result": "A short summary.", "error": None}
+    assert await job(client, job_id) == expected
     prompt = model.calls[0]
     assert prompt[0]["role"] == "system"
     assert prompt[1]["content"].startswith("user: Plan a picnic\nassistant: ")

@@ -85,7 +85,13 @@ async def test_other_error_statuses_are_model_errors(call: str, status: int) -> 
 
 @pytest.mark.parametrize(
     "body",
-    [b"not json", b"{}", b'{"choices": []}', b'{"choices": [{"message": {}}]}', b'{"choices": [{"message": {"content": 5}}]}'],
+    [
+        b"not json",
+        b"{}",
+        b'{"choices": []}',
+        b'{"choices": [{"message": {}}]}',
+        b'{"choices": [{"message": {"content": 5}}]}',
+    ],
 )
 async def test_malformed_completion_is_model_error(body: bytes) -> None:
     client = make_client(lambda request: httpx.Response(200, content=body))
@@ -96,7 +102,8 @@ async def test_malformed_completion_is_model_error(body: bytes) -> None:
 
 @pytest.mark.parametrize("bad_line", ["data: {not json", 'data: {"choices": []}', 'data: {"nothing": 1}'])
 async def test_malformed_stream_line_is_model_error(bad_line: str) -> None:
-    client = make_client(lambda request: httpx.Response(200, content=sse_body(delta("ok"), bad_line, "data: [DONE]")))
+    body = sse_body(delta("ok"), bad_line, "data: [DONE]")
+    client = make_client(lambda request: httpx.Response(200, content=body))
     with pytest.raises(ModelError, match="malformed"):
         await collect(client)
     await client.aclose()
@@ -172,7 +179,8 @@ async def test_aclose_closes_the_http_client() -> None:
 
 
 async def test_closing_a_stream_early_closes_the_response() -> None:
-    client = make_client(lambda request: httpx.Response(200, content=sse_body(delta("a"), delta("b"), "data: [DONE]")))
+    body = sse_body(delta("a"), delta("b"), "data: [DONE]")
+    client = make_client(lambda request: httpx.Response(200, content=body))
     stream = client.stream(MESSAGES)
     assert await anext(stream) == "a"
     await stream.aclose()

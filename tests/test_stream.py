@@ -20,18 +20,25 @@ from tests.fakes import GATE, ScriptedModel, ScriptedStream, parse_sse
 pytestmark = pytest.mark.asyncio
 
 
+Events = list[tuple[str, dict[str, object]]]
+
+
 def use_upstream(app: FastAPI, *script: object) -> ScriptedStream:
     stream = ScriptedStream(list(script))
     app.dependency_overrides[get_llm_client] = lambda: ScriptedModel(stream)
     return stream
 
 
-async def stream_chat(client: httpx.AsyncClient, message: str = "hi", **extra: str) -> list[tuple[str, dict[str, object]]]:
+async def stream_chat(client: httpx.AsyncClient, message: str = "hi", **extra: str) -> Events:
+    """The whole event list, after checking what every stream shares: headers and a `start` event."""
     async with asyncio.timeout(5):
         response = await client.post("/chat/stream", json={"message": message, **extra}, headers=USER1)
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
-    return parse_sse(response.text)
+    events = parse_sse(response.text)
+    assert events[0][0] == "start"
+    assert events[0][1]["request_id"] == response.headers["X-Request-ID"]
+    return events
 
 
 async def messages_of(client: httpx.AsyncClient, conversation_id: object) -> list[tuple[str, str, str]]:
@@ -65,7 +72,9 @@ async def test_upstream_failure_mid_stream_sends_one_error_event_and_ends(
     ]
 
 
-async def test_failure_before_the_first_token_is_still_an_error_event(app: FastAPI, client: httpx.AsyncClient) -> None:
+async def test_failure_before_the_first_token_is_still_an_error_event(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
     use_upstream(app, ModelError("connection refused"))
 
     events = await stream_chat(client)
@@ -82,7 +91,9 @@ class TestStalledUpstream:
     def settings(self, settings: Settings) -> Settings:
         return dataclasses.replace(settings, model_timeout=0.05)
 
-    async def test_upstream_that_stops_sending_is_a_timeout_event(self, app: FastAPI, client: httpx.AsyncClient) -> None:
+    async def test_upstream_that_stops_sending_is_a_timeout_event(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
         upstream = use_upstream(app, "Hel", GATE, "lo")  # the test never releases the gate
 
         events = await stream_chat(client)

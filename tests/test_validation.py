@@ -57,13 +57,19 @@ async def test_message_at_the_limit_is_accepted(client: httpx.AsyncClient, path:
     ],
     ids=["missing", "int", "null", "list", "int id", "array body", "string body"],
 )
-async def test_wrong_types_are_rejected(client: httpx.AsyncClient, path: str, body: object, loc: list[object]) -> None:
+async def test_wrong_types_are_rejected(
+    client: httpx.AsyncClient, path: str, body: object, loc: list[object]
+) -> None:
     response = await client.post(path, json=body, headers=USER1)
     assert_validation_error(response, loc)
 
 
 @CHAT_ROUTES
-@pytest.mark.parametrize("raw", [b"{", b'{"message": "hi",}', b"", b"\xff\xfe"], ids=["truncated", "trailing comma", "empty", "not utf-8"])
+@pytest.mark.parametrize(
+    "raw",
+    [b"{", b'{"message": "hi",}', b"", b"\xff\xfe"],
+    ids=["truncated", "trailing comma", "empty", "not utf-8"],
+)
 async def test_malformed_json_is_rejected(client: httpx.AsyncClient, path: str, raw: bytes) -> None:
     headers = {**USER1, "Content-Type": "application/json"}
     response = await client.post(path, content=raw, headers=headers)

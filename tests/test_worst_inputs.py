@@ -409,25 +409,26 @@ async def background():
 async def test_it(background):
     assert True
 ''', "held open across a fixture's yield", 6),
-    "endless_stream_through_asgitransport": (H + '''
+    "stream_waits_for_the_test": (H + '''
 from fastapi.responses import StreamingResponse
 
 @pytest.mark.asyncio
 async def test_it():
     tiny = FastAPI()
+    go_on = asyncio.Event()
 
-    @tiny.get("/forever")
-    async def forever():
+    @tiny.get("/stream")
+    async def stream():
         async def chunks():
-            while True:
-                yield b"x"
-                await asyncio.sleep(0)
+            yield b"first"
+            await go_on.wait()  # set by the test once it has read the first chunk
+            yield b"second"
         return StreamingResponse(chunks())
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=tiny), base_url="http://test") as client:
-        async with client.stream("GET", "/forever") as response:
+        async with client.stream("GET", "/stream") as response:
             async for _ in response.aiter_bytes():
-                break
+                go_on.set()
 ''', "ASGITransport reads the whole response before returning", 8),
 }
 

@@ -1,0 +1,1 @@
+"""The chat app the course tests: see `app.main.create_app`."""
