@@ -126,7 +126,8 @@ def _start(spec: RunSpec) -> _Running:
                 os.setpgid(0, 0)
                 code = run(spec)
             except BaseException:  # noqa: BLE001 - reported through the output file, then the run ends
-                traceback.print_exc()
+                with open(spec.output_path, "a", encoding="utf-8") as output:
+                    traceback.print_exc(file=output)
             finally:
                 os._exit(code)
         return _Running(spec, pid, time.monotonic())
