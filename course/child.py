@@ -123,9 +123,15 @@ def run(spec: RunSpec) -> int:
     import pytest
 
     collector = Collector(spec.progress_path)
-    code = int(pytest.main(spec.args, plugins=[collector]))
+    session_error = None
+    try:
+        code = int(pytest.main(spec.args, plugins=[collector]))
+    except Exception as error:  # noqa: BLE001 - pytest itself raised after the tests ran: keep their results
+        # e.g. a coroutine never awaited, found at the very end, is a warning and warnings are errors here
+        code, session_error = 3, _headline(f"E {type(error).__name__}: {error}")
     Path(spec.result_path).write_text(json.dumps({
         "exit_code": code, "tests": collector.tests, "collection_errors": collector.collection_errors,
+        "session_error": session_error,
     }), encoding="utf-8")
     return code
 

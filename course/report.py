@@ -49,7 +49,7 @@ def _exercise_lines(result: ExerciseResult, number: int, errors: list[dict[str, 
     if result.problems:
         return lines + [_wrap(problem, "    ✘ ") for problem in result.problems]
     if result.run_problem:
-        lines.append(_wrap(f"The tests could not finish: {result.run_problem}.", "    ✘ "))
+        lines.append(_wrap(f"The test run failed: {result.run_problem}.", "    ✘ "))
         hint = explain(result.run_problem)
         if hint:
             lines.append(_wrap(hint, "        → "))

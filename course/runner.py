@@ -188,6 +188,8 @@ def _collect(running: _Running, status: int | None, seconds: float, stopped: str
             for key, value in entry.items()})
         tests = {node: TestResult(**entry) for node, entry in data["tests"].items()}
         crashed = _internal_error(output) if data["exit_code"] == 3 and not tests else None
+        if data.get("session_error"):
+            crashed = f"pytest ended with an error after the tests had run: {data['session_error']}"
         return RunResult(data["exit_code"], tests, data["collection_errors"], crashed, output, seconds)
     during = f", while {_short(running.test)} was running" if running.test else (
         ", while the test files were being imported" if running.spec.progress_path and not running.collected else "")

@@ -145,6 +145,8 @@ async def test_stream_yields_deltas_until_done() -> None:
         delta("Hel"),
         delta("lo"),
         "data: " + json.dumps({"choices": [{"delta": {"content": None}}]}),
+        # Some servers put the last text in the chunk that also says the reply is finished.
+        "data: " + json.dumps({"choices": [{"delta": {"content": "!"}, "finish_reason": "stop"}]}),
         "data: [DONE]",
         delta("ignored after DONE"),
     )
@@ -154,7 +156,7 @@ async def test_stream_yields_deltas_until_done() -> None:
         return httpx.Response(200, content=body, headers={"Content-Type": "text/event-stream"})
 
     client = make_client(answer)
-    assert await collect(client) == ["Hel", "lo"]
+    assert await collect(client) == ["Hel", "lo", "!"]
     await client.aclose()
     assert json.loads(seen[0].content)["stream"] is True
 
