@@ -36,7 +36,7 @@ def _import_error_lines(error: dict[str, str], indent: str) -> list[str]:
     return lines
 
 
-def _files_of(error: dict[str, str]) -> str:
+def _file_of(error: dict[str, str]) -> str:
     return error["nodeid"].split("/", 1)[-1].split("::")[0]
 
 
@@ -109,7 +109,7 @@ def render(result: LessonResult, for_solutions: bool = False) -> str:
     shown: set[int] = set()
     for exercise in result.exercises:
         files = set(exercise.exercise.test_files)
-        mine = [e for e in result.collection_errors if _files_of(e) in files]
+        mine = [e for e in result.collection_errors if _file_of(e) in files]
         shown.update(id(e) for e in mine)
         lines += _exercise_lines(exercise, lesson.number, mine) + [""]
     for error in result.collection_errors:

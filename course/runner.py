@@ -76,7 +76,6 @@ class _Running:
     collected: bool = False
     test: str | None = None  # the test running now, from the progress file
     test_started: float = 0.0
-    tests_done: int = 0
     read: int = 0  # bytes of the progress file already read
 
     def follow(self) -> None:
@@ -94,11 +93,12 @@ class _Running:
         self.read += len(complete)
         for line in complete.decode("utf-8", errors="replace").splitlines():
             word, _, rest = line.partition(" ")
-            self.collected = True if word in ("collected", "start") else self.collected
+            if word in ("collected", "start"):  # under xdist only the workers collect: a start says it too
+                self.collected = True
             if word == "start":
                 self.test, self.test_started = rest, time.monotonic()
             elif word == "end":
-                self.test, self.tests_done = None, self.tests_done + 1
+                self.test = None
 
     def overdue(self, now: float, deadline: float, test_deadline: float | None) -> str | None:
         """Why this run must be stopped now, or None while it may go on."""
