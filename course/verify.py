@@ -50,6 +50,10 @@ def check_metadata() -> list[str]:
                 for folder in (lesson.exercise_dir, lesson.solution_dir):
                     if not (folder / name).is_file():
                         problems.append(f"{where}: {(folder / name).relative_to(ROOT)} is missing")
+            for name in exercise.tests:  # the given tests: the learner reads one copy, the grader runs the other
+                shipped, reference = lesson.exercise_dir / name, lesson.solution_dir / name
+                if shipped.is_file() and reference.is_file() and shipped.read_bytes() != reference.read_bytes():
+                    problems.append(f"{where}: the given tests {name} differ between exercises/ and solutions/")
             if len(exercise.hints) < 3:
                 problems.append(f"{where}: {exercise.file} needs three levelled hints")
             if exercise.kind in ("write-tests", "refactor") and not lesson.bugs_for(exercise):
