@@ -25,6 +25,7 @@ from course.variants import materialise
 GRADING_TIMEOUT = 15  # seconds a single test may take before it is reported as hanging
 TIMEOUT_GRACE = 5  # then this much longer for pytest-timeout to stop it, before the whole run is killed
 BASE_ARGS = ["-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning", "-q", "--color=no"]
+FAIL_FAST = ["--maxfail=1"]  # a bug run has done its job at the first test that catches the bug
 
 
 @dataclass
@@ -163,6 +164,27 @@ def run_once(lesson: Lesson, source: Path, extra: list[str], bug: Bug | None = N
     return result
 
 
+def _bug_spec(lesson: Lesson, source: Path, bug: Bug, extra: list[str]) -> RunSpec:
+    """A run against `bug` of the tests of the exercise the bug belongs to (all files are copied,
+    so fixtures shared through another exercise's conftest still work)."""
+    [owner] = [e for e in lesson.exercises if e.file == bug.exercise]
+    return _spec(_workspace(lesson, source, list(lesson.exercises), bug, bug.id), lesson, [owner], extra)
+
+
+def _rerun_unproven(lesson: Lesson, source: Path, bugs: list[Bug], real: RunResult, bug_runs: list[RunResult],
+                    order: list[str]) -> list[RunResult]:
+    """Bug runs stop at their first failure (FAIL_FAST). If that test fails on the real app too, the
+    run proved nothing: run that bug again in full, without the tests that fail on the real app."""
+    failing = [node for node, test in real.tests.items() if test.outcome != "passed"]
+    unproven = [i for i, run in enumerate(bug_runs) if not run.crashed and not _caught_by(real, run)
+                and any(t.outcome in ("failed", "error") for t in run.tests.values())]
+    if not unproven:
+        return bug_runs
+    skip = [arg for node in failing for arg in ("--deselect", node)]
+    again = _run([_bug_spec(lesson, source, bugs[i], [*order, *skip]) for i in unproven])
+    return [again[unproven.index(i)] if i in unproven else run for i, run in enumerate(bug_runs)]
+
+
 def _short_node(node: str) -> str:
     return node.split("/", 1)[-1]
 
@@ -215,7 +237,7 @@ def grade(lesson: Lesson, source: Path, random_order: bool = False, seed: int | 
     order = ["-p", "randomly", f"--randomly-seed={seed}"] if seed else ["-p", "no:randomly"]
     specs = [_spec(_workspace(lesson, source, exercises, None, "real"), lesson, exercises, order)]
     bugs = list(lesson.bugs)
-    specs += [_spec(_workspace(lesson, source, exercises, bug, bug.id), lesson, exercises, order) for bug in bugs]
+    specs += [_bug_spec(lesson, source, bug, order + FAIL_FAST) for bug in bugs]
     refactors = [e for e in exercises if e.criteria]
     seeds: list[int] = []
     for exercise in refactors:
@@ -228,6 +250,7 @@ def grade(lesson: Lesson, source: Path, random_order: bool = False, seed: int | 
     runs = _run(specs)
 
     real, bug_runs, extra = runs[0], runs[1:1 + len(bugs)], runs[1 + len(bugs):]
+    bug_runs = _rerun_unproven(lesson, source, bugs, real, bug_runs, order)
     results = []
     for exercise in exercises:
         result = ExerciseResult(exercise, tests=_tests_of(real, exercise), run_problem=real.crashed)

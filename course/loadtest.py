@@ -32,6 +32,7 @@ USERS = {"load-a": "token-a", "load-b": "token-b"}
 CONVERSATIONS = 5
 START_TIMEOUT = 30.0  # seconds for the server to answer /health
 REQUEST_TIMEOUT = 30.0
+JOBS_TIMEOUT = 60.0  # seconds for the worker to finish every accepted summary job
 
 
 @dataclass
@@ -56,8 +57,20 @@ def _headers(user: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {USERS[user]}"}
 
 
-def start_server(db_path: Path) -> tuple[subprocess.Popen[bytes], int]:
-    """uvicorn in its own process, serving a socket we bound to 127.0.0.1 port 0."""
+def _failure(what: str, response: object) -> AssertionError:
+    """One line per kind of failure (status and error code), so identical failures count together."""
+    import httpx
+
+    assert isinstance(response, httpx.Response)
+    try:
+        code = response.json()["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        code = response.text[:80]
+    return AssertionError(f"{what}: {response.status_code} {code}")
+
+
+def start_server(db_path: Path, log: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """uvicorn in its own process, serving a socket we bound to 127.0.0.1 port 0; its log goes to `log`."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
@@ -68,7 +81,9 @@ def start_server(db_path: Path) -> tuple[subprocess.Popen[bytes], int]:
            "CHAT_TOKENS": ",".join(f"{user}:{token}" for user, token in USERS.items())}
     command = [sys.executable, "-m", "uvicorn", "app.main:app", "--fd", str(listener.fileno()),
                "--log-level", "warning", "--no-access-log"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, pass_fds=(listener.fileno(),))
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, pass_fds=(listener.fileno(),),
+                                   stdout=output, stderr=subprocess.STDOUT)
     listener.close()  # the server holds its own copy; ours must not keep the port alive if it dies
     return process, port
 
@@ -142,7 +157,7 @@ async def run_load(base_url: str, seconds: float, limit: int, concurrency: int) 
             response = await client.post("/chat", json={"message": f"load {worker}", "conversation_id": conversation},
                                          headers=_headers(owners[conversation]))
             if response.status_code != 200 or response.json()["conversation_id"] != conversation:
-                raise AssertionError(f"/chat: {response.status_code} {response.text[:200]}")
+                raise _failure("/chat", response)
             return conversation
 
         async def stream(worker: int) -> str:
@@ -166,11 +181,45 @@ async def run_load(base_url: str, seconds: float, limit: int, concurrency: int) 
                 raise AssertionError(f"{method} {path}: expected {status} {code}, got {response.status_code} {got}")
             return None
 
-        phases = [setup, Phase("/chat"), Phase("/chat/stream"), Phase("bad input")]
+        jobs: list[tuple[str, str]] = []  # (job id, its owner)
+
+        async def summary(worker: int) -> None:
+            conversation = ids[worker % len(ids)]
+            response = await client.post(f"/conversations/{conversation}/summary", headers=_headers(owners[conversation]))
+            if response.status_code != 202:
+                raise _failure("summary", response)
+            jobs.append((response.json()["job_id"], owners[conversation]))
+
+        phases = [setup, Phase("/chat"), Phase("/chat/stream"), Phase("summary jobs"), Phase("bad input")]
         await drive(phases[1], seconds, limit, concurrency, chat)
         await drive(phases[2], seconds, limit, concurrency, stream)
-        await drive(phases[3], seconds / 2, limit, concurrency, bad)
+        await drive(phases[3], seconds / 2, limit, concurrency, summary)
+        phases[3].errors += await finished_jobs(client, jobs)
+        await drive(phases[4], seconds / 2, limit, concurrency, bad)
     return phases, owners
+
+
+async def finished_jobs(client: object, jobs: list[tuple[str, str]]) -> list[str]:
+    """Wait (bounded) until the worker has finished every accepted job; each must end `done`.
+
+    The worker takes jobs in order, so the last one finishing means all have. The API offers no
+    push, so this polls it: a load tool may, a test would wait on `worker.join()` instead.
+    """
+    import httpx
+
+    assert isinstance(client, httpx.AsyncClient)
+    if not jobs:
+        return []
+    try:
+        async with asyncio.timeout(JOBS_TIMEOUT):
+            while (await client.get(f"/jobs/{jobs[-1][0]}", headers=_headers(jobs[-1][1]))).json()["status"] in (
+                    "queued", "running"):
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        return [f"jobs still unfinished after {JOBS_TIMEOUT:g} s"]
+    states = [(await client.get(f"/jobs/{job}", headers=_headers(user))).json() for job, user in jobs]
+    return [f"job {state.get('job_id', '?')[:8]} ended {state.get('status')}: {state.get('error')}"
+            for state in states if state.get("status") != "done" or not state.get("result")]
 
 
 def bad_requests(conversation: str, owner: str) -> list[tuple[str, str, dict[str, object], int, str]]:
@@ -190,6 +239,14 @@ def bad_requests(conversation: str, owner: str) -> list[tuple[str, str, dict[str
         ("GET", f"/conversations/{conversation}", {"headers": _headers(other)}, 404, "not_found"),
         ("DELETE", "/chat", {"headers": _headers(owner)}, 405, "method_not_allowed"),
     ]
+
+
+def server_errors(log: Path) -> Counter[str]:
+    """The last line of each traceback the server logged: what the app raised, counted."""
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    return Counter(line for line, following in zip(lines, [*lines[1:], ""])
+                   if line and not line.startswith((" ", "Traceback", "ERROR", "INFO", "WARNING"))
+                   and (not following or following.startswith(("ERROR", "INFO", "WARNING", "Traceback"))))
 
 
 def check_database(db_path: Path, phases: list[Phase]) -> list[str]:
@@ -220,8 +277,8 @@ def check_database(db_path: Path, phases: list[Phase]) -> list[str]:
 
 def main(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="course-loadtest-") as tmp:
-        db_path = Path(tmp) / "load.db"
-        process, port = start_server(db_path)
+        db_path, log = Path(tmp) / "load.db", Path(tmp) / "server.log"
+        process, port = start_server(db_path, log)
         try:
             print(f"loadtest: uvicorn on 127.0.0.1:{port} (fake model, temporary database), "
                   f"{args.concurrency} concurrent clients, {args.seconds:g} s per endpoint", flush=True)
@@ -234,6 +291,8 @@ def main(args: argparse.Namespace) -> int:
             print(phase.summary() + ("   (time to last event)" if phase.name == "/chat/stream" else ""))
             for error in Counter(phase.errors).most_common(3):
                 print(f"      {error[1]} x {error[0]}")
+        for line, count in server_errors(log).most_common(5):
+            print(f"server log     {count} x {line}")
         total = sum(sum(p.per_conversation.values()) for p in phases)
         print(f"database       {len(owners)} conversations, {2 * total} messages expected: "
               + ("every seq 1..n, no gaps, no duplicates, counts match" if not problems else "; ".join(problems)))

@@ -61,6 +61,10 @@ def warm_up() -> None:
 
     for name in _WARM_MODULES:
         importlib.import_module(name)
+    try:  # the app itself: every run re-imports its own copy, but all that the app imports stays loaded
+        importlib.import_module("app.main")
+    except Exception:  # noqa: BLE001 - a run that imports a broken app reports it itself
+        pass
     for entry_point in importlib.metadata.entry_points(group="pytest11"):
         try:
             entry_point.load()

@@ -504,3 +504,17 @@ def test_the_import_deadline_is_short() -> None:
     """An endless loop at import costs the learner seconds, not the three minutes of the old deadline."""
     assert runner.COLLECT_DEADLINE <= 30
     assert grading.GRADING_TIMEOUT + grading.TIMEOUT_GRACE <= 30
+
+
+def test_a_test_failing_on_the_real_app_does_not_hide_a_catch_behind_it(tmp_path: Path) -> None:
+    """Bug runs stop at their first failure; one that fails on the real app too proves nothing, so the
+    grader runs that bug again without it, and the test after it still gets the catch."""
+    lesson, name, good = build(tmp_path, "write-tests")
+    first = "\n\ndef test_a_first():\n    assert 1 == 2, 'fails everywhere'\n"
+    _learner_file(lesson, name, first + good.replace("def test_health", "def test_b_health"), "fails first")
+
+    result = grade(lesson, lesson.exercise_dir)
+
+    [exercise] = result.exercises
+    assert exercise.bugs[0].caught_by == ["test_health.py::test_b_health"], render(result)
+    assert not result.complete  # test_a_first still fails on the real app

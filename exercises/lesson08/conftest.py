@@ -2,7 +2,8 @@
 
 In-process is right for whole responses and for finite streams read to the end. A real uvicorn
 server on 127.0.0.1 is needed when the test must read a stream while it is still being written,
-or hang up in the middle: ASGITransport buffers the whole body and never sends a disconnect.
+or hang up in the middle: ASGITransport hands over the body only once it is complete, and
+reports a disconnect only after that.
 """
 
 from __future__ import annotations
