@@ -138,6 +138,14 @@ def stray_configs(root: Path) -> list[Path]:
     return found
 
 
+def trio_backends(root: Path) -> list[Path]:
+    """conftest.py files (yours, under exercises/) that point anyio's backend at trio."""
+    pattern = re.compile(r"""['"]trio['"][^\n]*\)\s*\ndef anyio_backend\b|def anyio_backend\b[\s\S]{0,400}?['"]trio['"]""")
+    folder = root / "exercises"
+    return [path for path in sorted(folder.rglob("conftest.py")) if pattern.search(path.read_text(encoding="utf-8",
+            errors="replace"))] if folder.is_dir() else []
+
+
 def check_plugins(plugins: dict[str, str], environ: dict[str, str], root: Path = ROOT,
                   trio_installed: bool | None = None) -> list[Finding]:
     findings = []
@@ -162,6 +170,10 @@ def check_plugins(plugins: dict[str, str], environ: dict[str, str], root: Path =
         if options.get(key, value).strip("'\"") != value:
             findings.append(Finding("plugins", False, f"pyproject.toml sets {key} = {options[key]}, the course teaches "
                                     f"and grades with {key} = \"{value}\"", f"set {key} = \"{value}\" again"))
+    for path in trio_backends(root):
+        findings.append(Finding("plugins", False, f"{path.relative_to(root)} gives anyio_backend a trio value: anyio "
+                                "tests then run on trio, which the course does not install",
+                                "make the anyio_backend fixture return \"asyncio\""))
     for path in stray_configs(root):
         findings.append(Finding("plugins", False, f"{path.relative_to(root)} is a pytest config file: pytest uses it "
                                 "instead of pyproject.toml there (asyncio_mode, timeouts and warnings may differ)",

@@ -174,15 +174,21 @@ def _bug_spec(lesson: Lesson, source: Path, bug: Bug, extra: list[str]) -> RunSp
 def _rerun_unproven(lesson: Lesson, source: Path, bugs: list[Bug], real: RunResult, bug_runs: list[RunResult],
                     order: list[str]) -> list[RunResult]:
     """Bug runs stop at their first failure (FAIL_FAST). If that test fails on the real app too, the
-    run proved nothing: run that bug again in full, without the tests that fail on the real app."""
-    failing = [node for node, test in real.tests.items() if test.outcome != "passed"]
-    unproven = [i for i, run in enumerate(bug_runs) if not run.crashed and not _caught_by(real, run)
-                and any(t.outcome in ("failed", "error") for t in run.tests.values())]
-    if not unproven:
+    run proved nothing yet: run the bug again with only the tests that pass on the real app and did
+    not run the first time. (Nothing to rerun when no such test is left, e.g. all fail on the real app.)"""
+    passing = {node for node, test in real.tests.items() if test.outcome == "passed"}
+    known = set(real.tests)
+    retries: dict[int, list[str]] = {}
+    for index, (bug, run) in enumerate(zip(bugs, bug_runs)):
+        files = {name for e in lesson.exercises if e.file == bug.exercise for name in e.test_files}
+        own = {node for node in passing if _short_node(node).split("::")[0] in files}
+        untried = own - set(run.tests)
+        if not run.crashed and not _caught_by(real, run) and untried:
+            retries[index] = [arg for node in sorted((known | set(run.tests)) - untried) for arg in ("--deselect", node)]
+    if not retries:
         return bug_runs
-    skip = [arg for node in failing for arg in ("--deselect", node)]
-    again = _run([_bug_spec(lesson, source, bugs[i], [*order, *skip]) for i in unproven])
-    return [again[unproven.index(i)] if i in unproven else run for i, run in enumerate(bug_runs)]
+    again = dict(zip(retries, _run([_bug_spec(lesson, source, bugs[i], [*order, *skip]) for i, skip in retries.items()])))
+    return [again.get(index, run) for index, run in enumerate(bug_runs)]
 
 
 def _short_node(node: str) -> str:

@@ -3,9 +3,11 @@
 The app runs as a real uvicorn process on 127.0.0.1 (a socket the OS numbered, handed over as a
 file descriptor, so there is no port to guess and no race), with the fake model and a
 temporary database. Twenty clients share a few conversations, so requests for one conversation
-really do overlap: exactly the case the store's per-conversation lock exists for. Afterwards the
-database must hold, per conversation, messages numbered exactly 1..n, two per request that
-succeeded, and nothing from the bad requests. Loopback only; proxies are ignored.
+really do overlap: exactly the case the store's per-conversation lock exists for. Phases: `/chat`,
+`/chat/stream` (timed to the last event), summary jobs (each must end `done`), and bad input
+(401, 404, 405, 422 with their stable error codes). Afterwards the database must hold, per
+conversation, messages numbered exactly 1..n, two per request that succeeded, and nothing from
+the bad requests. Loopback only; proxies are ignored.
 """
 
 from __future__ import annotations
@@ -25,8 +27,12 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from course.paths import ROOT
+
+if TYPE_CHECKING:
+    import httpx
 
 USERS = {"load-a": "token-a", "load-b": "token-b"}
 CONVERSATIONS = 5
@@ -57,11 +63,8 @@ def _headers(user: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {USERS[user]}"}
 
 
-def _failure(what: str, response: object) -> AssertionError:
+def _failure(what: str, response: httpx.Response) -> AssertionError:
     """One line per kind of failure (status and error code), so identical failures count together."""
-    import httpx
-
-    assert isinstance(response, httpx.Response)
     try:
         code = response.json()["error"]["code"]
     except (ValueError, KeyError, TypeError):
@@ -136,7 +139,7 @@ def parse_events(text: str) -> list[tuple[str, dict[str, object]]]:
 
 
 async def run_load(base_url: str, seconds: float, limit: int, concurrency: int) -> tuple[list[Phase], dict[str, str]]:
-    import httpx
+    import httpx  # here, not at the top: every `python -m course` command imports this module
 
     owners: dict[str, str] = {}  # conversation id -> user
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -199,27 +202,25 @@ async def run_load(base_url: str, seconds: float, limit: int, concurrency: int) 
     return phases, owners
 
 
-async def finished_jobs(client: object, jobs: list[tuple[str, str]]) -> list[str]:
+async def finished_jobs(client: httpx.AsyncClient, jobs: list[tuple[str, str]]) -> list[str]:
     """Wait (bounded) until the worker has finished every accepted job; each must end `done`.
 
-    The worker takes jobs in order, so the last one finishing means all have. The API offers no
-    push, so this polls it: a load tool may, a test would wait on `worker.join()` instead.
+    The API offers no push, so this polls it: a load tool may, a test would await
+    `worker.join()` instead.
     """
-    import httpx
-
-    assert isinstance(client, httpx.AsyncClient)
-    if not jobs:
-        return []
+    pending, ended = list(jobs), []
     try:
         async with asyncio.timeout(JOBS_TIMEOUT):
-            while (await client.get(f"/jobs/{jobs[-1][0]}", headers=_headers(jobs[-1][1]))).json()["status"] in (
-                    "queued", "running"):
-                await asyncio.sleep(0.05)
+            while pending:
+                states = [(await client.get(f"/jobs/{job}", headers=_headers(user))).json() for job, user in pending]
+                ended += [state for state in states if state.get("status") not in ("queued", "running")]
+                pending = [job for job, state in zip(pending, states) if state.get("status") in ("queued", "running")]
+                if pending:
+                    await asyncio.sleep(0.05)
     except TimeoutError:
-        return [f"jobs still unfinished after {JOBS_TIMEOUT:g} s"]
-    states = [(await client.get(f"/jobs/{job}", headers=_headers(user))).json() for job, user in jobs]
-    return [f"job {state.get('job_id', '?')[:8]} ended {state.get('status')}: {state.get('error')}"
-            for state in states if state.get("status") != "done" or not state.get("result")]
+        return [f"{len(pending)} job(s) still unfinished after {JOBS_TIMEOUT:g} s"]
+    return [f"a job ended {state.get('status')}: {state.get('error')}"
+            for state in ended if state.get("status") != "done" or not state.get("result")]
 
 
 def bad_requests(conversation: str, owner: str) -> list[tuple[str, str, dict[str, object], int, str]]:

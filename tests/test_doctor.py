@@ -103,6 +103,15 @@ def test_a_stray_pytest_config_that_would_win_over_pyproject_is_found(where: str
     assert f"delete {where}" in finding.fix
 
 
+def test_an_anyio_backend_override_to_trio_is_found(course_root: Path) -> None:
+    conftest = course_root / "exercises" / "lesson01" / "conftest.py"
+    conftest.write_text('import pytest\n\n@pytest.fixture(params=["asyncio", "trio"])\ndef anyio_backend(request):\n'
+                        '    return request.param\n', encoding="utf-8")
+    [finding] = failed(doctor.check_plugins({"pytest-asyncio": "x"}, {}, course_root, trio_installed=False))
+    assert "exercises/lesson01/conftest.py gives anyio_backend a trio value" in finding.detail
+    assert 'return "asyncio"' in finding.fix
+
+
 def test_a_tox_ini_without_a_pytest_section_is_not_a_pytest_config(course_root: Path) -> None:
     (course_root / "tox.ini").write_text("[tox]\nenvlist = py311\n", encoding="utf-8")
     assert doctor.check_plugins({"pytest-asyncio": "x"}, {}, course_root, trio_installed=False)[0].ok
