@@ -19,7 +19,7 @@ def _wrap(text: str, indent: str) -> str:
 
 def _failure_lines(node: str, message: str, text: str) -> list[str]:
     lines = [f"    {NO} {node}: {message.strip().splitlines()[0] if message.strip() else 'failed'}"[:160]]
-    hint = explain(text + "\n" + message)
+    hint = explain(f"{node}\n{text}\n{message}")  # the test id counts too: `[trio]` names row 23
     if hint:
         lines.append(_wrap(hint, "        → "))
     return lines
