@@ -93,6 +93,13 @@ def test_an_expected_output_block_must_appear_in_the_cell_above() -> None:
     assert mismatch.missing == "1 failed"
 
 
+def test_a_line_ending_in_dots_claims_only_its_beginning() -> None:
+    full = "FAILED test_demo.py::test_x - RuntimeError: <Queue at 0x7f maxsize=0> is bound to a different event loop\n"
+    assert expected_output_mismatches(_notebook(full, "FAILED test_demo.py::test_x - RuntimeError: <Queue at 0x...")) == []
+    [mismatch] = expected_output_mismatches(_notebook(full, "FAILED test_demo.py::test_y - RuntimeError..."))
+    assert mismatch.missing.startswith("FAILED test_demo.py::test_y")
+
+
 def test_a_bug_patch_must_match_exactly_once() -> None:
     patch = Patch("app/x.py", "a = 1", "a = 2")
     assert apply_patch("a = 1\n", patch, "bug") == "a = 2\n"
