@@ -4,8 +4,9 @@ Every figure is the median of several whole-process runs on this machine, so it 
 a learner really waits for (interpreter start, imports). The figures that matter side by side:
 grading a lesson's solutions against one bare `pytest` run of the same files (the grader runs
 the tests once per bug, so the ratio is the price of grading), and the floors nothing can beat
-(starting Python, importing the app, starting a pytest session). `--json` saves the figures and
-`--compare` prints an earlier file's figures next to the new ones, to show before and after.
+(starting Python, importing the app, starting a pytest session). To show before and after,
+`--against OLD_COPY` measures an older copy of the course too, taking turns step by step;
+`--json` saves the figures and `--compare FILE` shows a saved run's figures as "before".
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 from course.metadata import Lesson, load
@@ -127,19 +129,34 @@ def verify_figures(runs: int, root: Path) -> list[Figure]:
     return [total, *sorted(steps.values(), key=lambda f: -f.median)]
 
 
-def collect(runs: int, quick: bool, only: int | None, verify_runs: int, root: Path = ROOT) -> list[Figure]:
+def suite_figures(lessons: list[Lesson], runs: int, root: Path) -> list[Figure]:
+    command = suite_command(lessons)
+    return [measure(f"all solutions ({len(lessons)} lessons), bare pytest", command, runs, cwd=root),
+            measure(f"all solutions ({len(lessons)} lessons), pytest -n 2", [*command, "-n", "2"], runs, cwd=root)]
+
+
+Step = Callable[[Path], list[Figure]]  # measures the course found at a root
+
+
+def plan(runs: int, quick: bool, only: int | None, verify_runs: int) -> list[Step]:
     lessons = [lesson for lesson in graded_lessons() if only is None or lesson.number == only]
-    figures = floors(runs, root)
-    for lesson in lessons:
-        figures += lesson_figures(lesson, runs, root)
+    steps: list[Step] = [partial(floors, runs)] + [partial(lesson_figures, lesson, runs) for lesson in lessons]
     if lessons and only is None:
-        command = suite_command(lessons)
-        figures.append(measure(f"all solutions ({len(lessons)} lessons), bare pytest", command, runs, cwd=root))
-        figures.append(measure(f"all solutions ({len(lessons)} lessons), pytest -n 2", [*command, "-n", "2"], runs,
-                               cwd=root))
+        steps.append(partial(suite_figures, lessons, runs))
     if not quick:
-        figures += verify_figures(verify_runs, root)
-    return figures
+        steps.append(partial(verify_figures, verify_runs))
+    return steps
+
+
+def collect(steps: list[Step], root: Path, against: Path | None) -> tuple[list[Figure], list[Figure]]:
+    """Every step for `root`, each right after the same step for `against` (an older copy), if given:
+    taking turns keeps a machine whose load changes from favouring either side."""
+    figures: list[Figure] = []
+    before: list[Figure] = []
+    for step in steps:
+        before += step(against) if against else []
+        figures += step(root)
+    return figures, before
 
 
 def render(figures: list[Figure], before: dict[str, float] | None = None) -> str:
@@ -158,11 +175,14 @@ def render(figures: list[Figure], before: dict[str, float] | None = None) -> str
 
 
 def main(args: argparse.Namespace) -> int:
-    figures = collect(args.runs, args.quick, args.lesson, args.verify_runs, Path(args.root).resolve())
-    before = json.loads(Path(args.compare).read_text(encoding="utf-8")) if args.compare else None
-    print(render(figures, {f["name"]: statistics.median(f["seconds"]) for f in before} if before else None))
+    steps = plan(args.runs, args.quick, args.lesson, args.verify_runs)
+    figures, before = collect(steps, Path(args.root).resolve(), Path(args.against).resolve() if args.against else None)
+    if args.compare:
+        before = [Figure(**f) for f in json.loads(Path(args.compare).read_text(encoding="utf-8"))["after"]]
+    print(render(figures, {f.name: f.median for f in before} if before else None))
     if args.json:
-        Path(args.json).write_text(json.dumps([asdict(f) for f in figures], indent=1), encoding="utf-8")
+        Path(args.json).write_text(json.dumps({"after": [asdict(f) for f in figures],
+                                               "before": [asdict(f) for f in before]}, indent=1), encoding="utf-8")
     return 0 if all(f.ok for f in figures) else 1
 
 
@@ -173,4 +193,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lesson", type=int, help="only this lesson's grading figures")
     parser.add_argument("--json", help="also save the figures to this file")
     parser.add_argument("--compare", help="a file saved with --json earlier: show its figures as 'before'")
-    parser.add_argument("--root", default=str(ROOT), help="measure the course in this folder (e.g. an older copy)")
+    parser.add_argument("--root", default=str(ROOT), help="measure the course in this folder")
+    parser.add_argument("--against", help="also measure this folder (an older copy), taking turns: 'before'")

@@ -81,7 +81,7 @@ SUITE_BUG = Bug(id="health-says-okay", exercise="test_suite.py", kind="response 
                 teaches="Assert the body.", patches=HEALTH_BUG.patches)
 
 
-def build(tmp_path: Path, kind: str) -> tuple[Throwaway, str, str]:
+def build(tmp_path: Path, kind: str, budget: float = 60.0) -> tuple[Throwaway, str, str]:
     """A one-exercise lesson of `kind`: (lesson, the learner's file name, its good content)."""
     common = {"title": "Worst", "asks": "Survive.", "hints": ("a", "b", "c")}
     if kind == "implement":
@@ -91,7 +91,7 @@ def build(tmp_path: Path, kind: str) -> tuple[Throwaway, str, str]:
         exercise = Exercise(file="test_health.py", kind=kind, **common)
         bugs, good = (HEALTH_BUG,), GOOD_TEST
     else:
-        criteria = Criteria(runs=1, parallel=False, budget_seconds=60.0,
+        criteria = Criteria(runs=1, parallel=False, budget_seconds=budget,
                             forbidden=((r"time\.sleep\(", "sleeping makes a suite slow and flaky"),))
         exercise = Exercise(file="test_suite.py", kind=kind, criteria=criteria, **common)
         bugs, good = (SUITE_BUG,), GOOD_TEST
@@ -518,3 +518,16 @@ def test_a_test_failing_on_the_real_app_does_not_hide_a_catch_behind_it(tmp_path
     [exercise] = result.exercises
     assert exercise.bugs[0].caught_by == ["test_health.py::test_b_health"], render(result)
     assert not result.complete  # test_a_first still fails on the real app
+
+
+def test_a_refactored_suite_over_its_budget_is_not_rerun_in_random_orders(tmp_path: Path) -> None:
+    """The random-order runs wait until the suite passes within its budget: a slow suite is not run again."""
+    lesson, name, good = build(tmp_path, "refactor", budget=0.001)
+    _learner_file(lesson, name, good, "slow")
+
+    result = grade(lesson, lesson.exercise_dir)
+
+    text = " ".join(render(result).split())
+    assert "passes 1 times in random order: not tried yet: first bring a run within 0.001 s" in text
+    assert "each run within 0.001 s: the fixed-order run took" in text
+    assert not result.complete
