@@ -19,7 +19,7 @@ from pathlib import Path
 from course.child import RunSpec
 from course.metadata import Bug, Criteria, Exercise, Lesson
 from course.pytest_config import write_ini
-from course.runner import RunResult, TestResult, new_workspace, run_all
+from course.runner import FollowUp, RunResult, TestResult, new_workspace, run_all
 from course.variants import materialise
 
 GRADING_TIMEOUT = 15  # seconds a single test may take before it is reported as hanging
@@ -148,12 +148,20 @@ def _spec(workspace: Path, lesson: Lesson, exercises: list[Exercise], extra: lis
                    progress_path=str(workspace / "progress.txt"))
 
 
-def _run(specs: list[RunSpec]) -> list[RunResult]:
-    """Run the specs, then remove their workspaces: nothing of a run outlives it."""
+def _run(specs: list[RunSpec], then: FollowUp | None = None) -> list[RunResult]:
+    """Run the specs (and the follow-ups `then` adds), then remove their workspaces: nothing of a
+    run outlives it."""
+    every = list(specs)
+
+    def recorded(index: int, result: RunResult) -> list[RunSpec]:
+        more = then(index, result) if then else []
+        every.extend(more)
+        return more
+
     try:
-        return run_all(specs, test_deadline=GRADING_TIMEOUT + TIMEOUT_GRACE)
+        return run_all(specs, test_deadline=GRADING_TIMEOUT + TIMEOUT_GRACE, then=recorded)
     finally:
-        for spec in specs:
+        for spec in every:
             shutil.rmtree(spec.workspace, ignore_errors=True)
 
 
@@ -206,14 +214,18 @@ def _caught_by(real: RunResult, variant: RunResult) -> list[str]:
     return sorted(_short_node(n) for n, t in variant.tests.items() if n in passing and t.outcome in ("failed", "error"))
 
 
-def _refactor_checks(criteria: Criteria, source: Path, exercise: Exercise, random_runs: list[RunResult],
-                     parallel: RunResult | None, untried: str = "", fixed_seconds: float = 0.0) -> list[Check]:
+def _refactor_checks(criteria: Criteria, source: Path, exercise: Exercise, planned: list[RunResult],
+                     real: RunResult) -> list[Check]:
+    """The criteria of a refactor exercise: forbidden patterns in its files, then the `planned`
+    runs (random orders, then -n 2), or why they did not start."""
     checks = []
     text = "\n".join((source / name).read_text(encoding="utf-8") for name in _learner_files(exercise))
     for pattern, why in criteria.forbidden:
         hits = [m.group(0) for m in re.finditer(pattern, text)]
         checks.append(Check(f"no `{pattern}`", not hits, f"found {hits[0]!r}: {why}" if hits else ""))
-    if untried:  # the random-order and parallel runs wait until the suite passes in a fixed order, in time
+    waiting = _not_ready(exercise, real)
+    if waiting:
+        untried, fixed_seconds = waiting
         checks.append(Check(f"passes {criteria.runs} times in random order", False, f"not tried yet: {untried}"))
         if fixed_seconds > criteria.budget_seconds:
             checks.append(Check(f"each run within {criteria.budget_seconds:g} s", False,
@@ -221,38 +233,46 @@ def _refactor_checks(criteria: Criteria, source: Path, exercise: Exercise, rando
         if criteria.parallel:
             checks.append(Check("passes in parallel (-n 2)", False, f"not tried yet: {untried}"))
         return checks
+    random_runs, parallel = planned[:criteria.runs], planned[criteria.runs:]
     failures = [r for r in random_runs if not r.passed]
     checks.append(Check(f"passes {criteria.runs} times in random order", not failures,
                         f"{len(failures)} of {len(random_runs)} runs failed" if failures else ""))
     slowest = max((r.seconds for r in random_runs), default=0.0)
     checks.append(Check(f"each run within {criteria.budget_seconds:g} s", slowest <= criteria.budget_seconds,
                         f"slowest run took {slowest:.1f} s"))
-    if parallel is not None:
-        checks.append(Check("passes in parallel (-n 2)", parallel.passed,
-                            "" if parallel.passed else parallel.crashed or "some tests failed under -n 2"))
+    for run in parallel:
+        checks.append(Check("passes in parallel (-n 2)", run.passed,
+                            "" if run.passed else run.crashed or "some tests failed under -n 2"))
     return checks
 
 
-def _suite_runs(lesson: Lesson, source: Path, result: ExerciseResult, real: RunResult) -> list[Check]:
-    """A refactored suite's own criteria. Its random-order and -n 2 runs start only once it passes
-    in a fixed order within its time budget: before that they could only fail as well, and a slow
-    suite run seven times over is most of what a learner would wait for."""
-    exercise = result.exercise
+def _not_ready(exercise: Exercise, real: RunResult) -> tuple[str, float] | None:
+    """Why a refactored suite's random-order and -n 2 runs are not worth starting, if they are not.
+
+    They start only once the suite passes in a fixed order within its time budget: before that
+    they could only fail as well, and a slow suite run seven times over is most of what a learner
+    would wait for. Returns the reason and the fixed-order run's seconds."""
     criteria = exercise.criteria
     assert criteria is not None
-    if result.failing or not result.tests or real.crashed:
-        return _refactor_checks(criteria, source, exercise, [], None, "first make every test pass on the real app")
+    tests = _tests_of(real, exercise)
+    if real.crashed or not tests or any(t.outcome in ("failed", "error") for t in tests.values()):
+        return "first make every test pass on the real app", 0.0
     if real.seconds > criteria.budget_seconds:
-        return _refactor_checks(criteria, source, exercise, [], None,
-                                f"first bring a run within {criteria.budget_seconds:g} s", real.seconds)
+        return f"first bring a run within {criteria.budget_seconds:g} s", real.seconds
+    return None
+
+
+def _suite_specs(lesson: Lesson, source: Path, exercise: Exercise) -> list[RunSpec]:
+    """A refactored suite's own criteria runs: fresh random orders, then -n 2 if asked."""
+    criteria = exercise.criteria
+    assert criteria is not None
     seeds = [random.randrange(1, 2**31) for _ in range(criteria.runs)]
     specs = [_spec(_workspace(lesson, source, [exercise], None, f"seed{seed}"), lesson, [exercise],
                    ["-p", "randomly", f"--randomly-seed={seed}"]) for seed in seeds]
     if criteria.parallel:
         specs.append(_spec(_workspace(lesson, source, [exercise], None, "xdist"), lesson, [exercise],
                            ["-p", "randomly", "-n", "2"]))
-    runs = _run(specs)
-    return _refactor_checks(criteria, source, exercise, runs[:len(seeds)], runs[len(seeds)] if criteria.parallel else None)
+    return specs
 
 
 def grade(lesson: Lesson, source: Path, random_order: bool = False, seed: int | None = None) -> LessonResult:
@@ -274,7 +294,19 @@ def grade(lesson: Lesson, source: Path, random_order: bool = False, seed: int | 
     specs = [_spec(_workspace(lesson, source, exercises, None, "real"), lesson, exercises, order)]
     bugs = list(lesson.bugs)
     specs += [_bug_spec(lesson, source, bug, order + FAIL_FAST) for bug in bugs]
-    real, *bug_runs = _run(specs)
+    suites: dict[str, list[RunSpec]] = {}  # refactor exercise -> its criteria runs, once the real run allows
+
+    def suites_once_real_passes(index: int, real: RunResult) -> list[RunSpec]:
+        """Queued behind the bug runs as soon as the real run ends, so both go on side by side."""
+        if index != 0:
+            return []
+        for exercise in exercises:
+            if exercise.criteria and _not_ready(exercise, real) is None:
+                suites[exercise.file] = _suite_specs(lesson, source, exercise)
+        return [spec for planned in suites.values() for spec in planned]
+
+    real, *runs = _run(specs, then=suites_once_real_passes)
+    bug_runs, suite_runs = runs[:len(bugs)], iter(runs[len(bugs):])
     bug_runs = _rerun_unproven(lesson, source, bugs, real, bug_runs, order)
     results = []
     for exercise in exercises:
@@ -283,6 +315,7 @@ def grade(lesson: Lesson, source: Path, random_order: bool = False, seed: int | 
             if bug.exercise == exercise.file:
                 result.bugs.append(BugResult(bug, _caught_by(real, variant), variant.crashed))
         if exercise.criteria:
-            result.checks = _suite_runs(lesson, source, result, real)
+            planned = [next(suite_runs) for _ in suites.get(exercise.file, ())]
+            result.checks = _refactor_checks(exercise.criteria, source, exercise, planned, real)
         results.append(result)
     return LessonResult(lesson, source, results, time.monotonic() - started, real.collection_errors, seed)

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,15 +209,22 @@ def _collect(running: _Running, status: int | None, seconds: float, stopped: str
     return RunResult(status, {}, [], crashed, output, seconds)
 
 
+FollowUp = Callable[[int, RunResult], list[RunSpec]]  # more runs to queue, decided by one run's result
+
+
 def run_all(specs: list[RunSpec], *, jobs: int | None = None, deadline: float = 180.0,
-            test_deadline: float | None = None) -> list[RunResult]:
+            test_deadline: float | None = None, then: FollowUp | None = None) -> list[RunResult]:
     """Run every spec, at most `jobs` at a time. A run is killed when it is still going after
     `deadline` s, when importing its test files takes longer than COLLECT_DEADLINE, or when one
-    test runs longer than `test_deadline` (specs with a progress_path only)."""
+    test runs longer than `test_deadline` (specs with a progress_path only).
+
+    `then(index, result)` is called as each run ends; the runs it returns join the end of the
+    queue (while the others still run), and their results follow the given specs' in that order."""
     jobs = jobs or max(1, os.cpu_count() or 1)
     if HAS_FORK:
         warm_up()
     pending = list(enumerate(specs))
+    added = len(specs)
     running: dict[int, _Running] = {}
     results: dict[int, RunResult] = {}
     while pending or running:
@@ -233,9 +241,12 @@ def run_all(specs: list[RunSpec], *, jobs: int | None = None, deadline: float = 
             if stopped or status is not None:
                 results[index] = _collect(item, status, now - item.started, stopped)
                 del running[index]
+                for spec in then(index, results[index]) if then else ():
+                    pending.append((added, spec))
+                    added += 1
         if running:
             time.sleep(0.01)  # the grader polls its children; tests themselves never sleep
-    return [results[i] for i in range(len(specs))]
+    return [results[i] for i in range(added)]
 
 
 def new_workspace(prefix: str) -> Path:

@@ -81,7 +81,7 @@ SUITE_BUG = Bug(id="health-says-okay", exercise="test_suite.py", kind="response 
                 teaches="Assert the body.", patches=HEALTH_BUG.patches)
 
 
-def build(tmp_path: Path, kind: str, budget: float = 60.0) -> tuple[Throwaway, str, str]:
+def build(tmp_path: Path, kind: str, budget: float = 60.0, parallel: bool = False) -> tuple[Throwaway, str, str]:
     """A one-exercise lesson of `kind`: (lesson, the learner's file name, its good content)."""
     common = {"title": "Worst", "asks": "Survive.", "hints": ("a", "b", "c")}
     if kind == "implement":
@@ -91,7 +91,7 @@ def build(tmp_path: Path, kind: str, budget: float = 60.0) -> tuple[Throwaway, s
         exercise = Exercise(file="test_health.py", kind=kind, **common)
         bugs, good = (HEALTH_BUG,), GOOD_TEST
     else:
-        criteria = Criteria(runs=1, parallel=False, budget_seconds=budget,
+        criteria = Criteria(runs=1, parallel=parallel, budget_seconds=budget,
                             forbidden=((r"time\.sleep\(", "sleeping makes a suite slow and flaky"),))
         exercise = Exercise(file="test_suite.py", kind=kind, criteria=criteria, **common)
         bugs, good = (SUITE_BUG,), GOOD_TEST
@@ -530,4 +530,18 @@ def test_a_refactored_suite_over_its_budget_is_not_rerun_in_random_orders(tmp_pa
     text = " ".join(render(result).split())
     assert "passes 1 times in random order: not tried yet: first bring a run within 0.001 s" in text
     assert "each run within 0.001 s: the fixed-order run took" in text
+    assert not result.complete
+
+
+def test_a_refactored_suite_that_passes_in_order_but_not_in_parallel_is_refused(tmp_path: Path) -> None:
+    """The -n 2 run starts beside the bug runs once the fixed-order run passes, and it counts."""
+    lesson, name, good = build(tmp_path, "refactor", parallel=True)
+    _learner_file(lesson, name, good + "\n\ndef test_alone():\n    import os\n"
+                  "    assert 'PYTEST_XDIST_WORKER' not in os.environ\n", "serial only")
+
+    result = grade(lesson, lesson.exercise_dir)
+
+    text = " ".join(render(result).split())
+    assert "✔ passes 1 times in random order" in text, text
+    assert "✘ passes in parallel (-n 2): some tests failed under -n 2" in text, text
     assert not result.complete
