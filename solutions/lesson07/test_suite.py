@@ -20,7 +20,7 @@ from app.services import Services
 pytestmark = pytest.mark.asyncio
 
 ALICE = {"Authorization": "Bearer alice-token"}
-WAIT = 5  # seconds; only a bug ever waits this long
+WAIT = 2  # seconds; only a bug ever waits this long
 
 
 class GatedLLM:
