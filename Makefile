@@ -5,8 +5,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum < requirements.lock | cut -d' ' -f1)
 LESSON ?=
+# Extra options for bench, stress and loadtest, e.g. make stress ARGS="--minutes 5".
+ARGS ?=
 
-.PHONY: setup check progress hint watch quiz reset verify test test-app serve site lab app bench stress doctor clean
+.PHONY: setup check progress hint watch quiz reset verify test test-app serve site lab app bench stress loadtest doctor clean
 
 setup: $(STAMP)
 
@@ -74,10 +76,13 @@ app: $(STAMP)
 	@CHAT_FAKE_TOKEN_DELAY=$${CHAT_FAKE_TOKEN_DELAY:-0.03} $(PY) -m uvicorn app.main:app --host 127.0.0.1 --port 8001
 
 bench: $(STAMP)
-	@$(PY) -m course bench
+	@$(PY) -m course bench $(ARGS)
 
 stress: $(STAMP)
-	@$(PY) -m course stress
+	@$(PY) -m course stress $(ARGS)
+
+loadtest: $(STAMP)
+	@$(PY) -m course loadtest $(ARGS)
 
 doctor: $(STAMP)
 	@$(PY) -m course doctor

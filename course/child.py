@@ -26,9 +26,10 @@ class RunSpec:
 
 
 # Settings a learner may have exported in their shell that would change what grading sees:
-# the app's own (a real model, someone's database) and pytest's (extra options and plugins).
-_SCRUBBED_PREFIXES = ("CHAT_",)
-_SCRUBBED = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")
+# the app's own (a real model, someone's database) and pytest's (extra options and plugins);
+# and what a pytest run that started the grader set for itself (an xdist worker's id, its test).
+_SCRUBBED_PREFIXES = ("CHAT_", "PYTEST_XDIST_")
+_SCRUBBED = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_CURRENT_TEST")
 
 
 class Collector:

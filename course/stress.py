@@ -23,7 +23,7 @@ from functools import partial
 from course.metadata import Lesson, load
 from course.paths import ROOT
 
-FAILED_LINE = re.compile(r"^(FAILED|ERROR) .*$", re.MULTILINE)
+FAILED_LINE = re.compile(r"^(?:FAILED|ERROR) .*$", re.MULTILINE)
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from course import quiz
+from course import quiz, stress
 from course.cli import main, parse_lesson
 from course.diagnose import known_errors, match
 from course.metadata import Bug, Patch
@@ -114,3 +114,9 @@ def test_a_bug_is_shown_as_a_unified_diff_of_the_real_app() -> None:
     text = diff(bug)
     assert text.startswith("--- a/app/main.py\n+++ b/app/main.py")
     assert '+        return {"status": "okay"}' in text
+
+
+def test_stress_reports_whole_failure_lines_from_a_pytest_summary() -> None:
+    summary = "....F\nFAILED tests/test_a.py::test_b - AssertionError: no\nERROR tests/test_c.py::test_d\n1 failed\n"
+    assert stress.FAILED_LINE.findall(summary) == [
+        "FAILED tests/test_a.py::test_b - AssertionError: no", "ERROR tests/test_c.py::test_d"]
