@@ -23,6 +23,7 @@ from functools import partial
 from course.metadata import Lesson, load
 from course.paths import ROOT
 
+FAILURES_DIR = ROOT / "artifacts" / "stress"  # the whole output of each failed suite run
 FAILED_LINE = re.compile(r"^(?:FAILED|ERROR) .*$", re.MULTILINE)
 
 
@@ -73,8 +74,12 @@ def course_suite(seed: int, *, parallel: bool) -> Outcome:
     completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     if completed.returncode == 0:
         return Outcome(True, "")
+    # The summary names the failures; the whole output (tracebacks, captured logs) is kept to hunt the cause.
+    kept = FAILURES_DIR / f"suite-seed-{seed}{'-n2' if parallel else ''}.txt"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_text(completed.stdout + completed.stderr, encoding="utf-8")
     lines = FAILED_LINE.findall(completed.stdout) or (completed.stdout + completed.stderr).strip().splitlines()[-5:]
-    return Outcome(False, "\n".join(lines))
+    return Outcome(False, "\n".join([*lines, f"(whole output: {kept.relative_to(ROOT)})"]))
 
 
 Job = Callable[[int], Outcome]  # a run, given its seed

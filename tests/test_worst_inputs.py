@@ -315,9 +315,14 @@ async def shared(tmp_path_factory):
 @pytest.mark.asyncio
 async def test_it(shared):
     store, conversation = shared
-    async with asyncio.TaskGroup() as group:
-        group.create_task(store.add_message(conversation, "user", "c"))
-        group.create_task(store.add_message(conversation, "user", "d"))
+    first = asyncio.create_task(store.add_message(conversation, "user", "c"))
+    await asyncio.sleep(0)  # `first` holds the lock now, waiting on SQLite
+    try:
+        await store.add_message(conversation, "user", "d")  # must wait for the lock: on this loop, it cannot
+    finally:
+        # Let `first` finish: cancelled while aiosqlite's thread works for it, its answer could arrive
+        # after this test's loop is closed, which kills that thread and hangs store.close() for good.
+        await first
 ''', "created on one loop and used from a test running on another", 3),
     "trio_backend": (H + '''
 @pytest.fixture(params=["asyncio", "trio"])
