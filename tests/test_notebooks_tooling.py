@@ -86,8 +86,11 @@ def run_cell(channel: websocket.WebSocket, code: str) -> tuple[str, str]:
         "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
                     "allow_stdin": False, "stop_on_error": True},
     }))
-    printed = []
-    while True:
+    # The reply (shell channel) may overtake the output (iopub channel): the cell is over only when
+    # both the reply and the kernel's "idle" status for this request have arrived.
+    printed: list[str] = []
+    status, idle = None, False
+    while status is None or not idle:
         message = json.loads(channel.recv())
         if message.get("parent_header", {}).get("msg_id") != msg_id:
             continue
@@ -97,7 +100,10 @@ def run_cell(channel: websocket.WebSocket, code: str) -> tuple[str, str]:
         elif kind == "error":
             printed.append("\n".join(content["traceback"]))
         elif kind == "execute_reply":
-            return content["status"], re.sub(r"\x1b\[[0-9;]*m", "", "".join(printed))
+            status = content["status"]
+        elif kind == "status" and content["execution_state"] == "idle":
+            idle = True
+    return status, re.sub(r"\x1b\[[0-9;]*m", "", "".join(printed))
 
 
 @pytest.mark.timeout(150)

@@ -550,3 +550,19 @@ def test_a_refactored_suite_that_passes_in_order_but_not_in_parallel_is_refused(
     assert "✔ passes 1 times in random order" in text, text
     assert "✘ passes in parallel (-n 2): some tests failed under -n 2" in text, text
     assert not result.complete
+
+
+def test_a_coroutine_never_awaited_is_blamed_on_the_test_that_made_it(tmp_path: Path) -> None:
+    """Its warning comes when the garbage collector frees it: the grader collects after each test,
+    so a later, innocent test is not the one that fails for it."""
+    lesson, name, good = build(tmp_path, "write-tests")
+    leaves_one = ("\n\nasync def fetch():\n    return 1\n\n\ndef test_a_leaves_a_coroutine():\n"
+                  "    coroutine = fetch()\n    assert coroutine.value == 1\n\n\n"
+                  "def test_b_innocent():\n    import gc\n    gc.collect()\n")
+    _learner_file(lesson, name, good + leaves_one, "leaves a coroutine")
+
+    result = grade(lesson, lesson.exercise_dir)
+
+    tests = {node.split("::")[-1]: test for node, test in result.exercises[0].tests.items()}
+    assert tests["test_b_innocent"].outcome == "passed", tests["test_b_innocent"].message
+    assert "was never awaited" in tests["test_a_leaves_a_coroutine"].text
