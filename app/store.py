@@ -86,9 +86,15 @@ class Store:
     async def get_conversation(self, conversation_id: str, owner: str) -> Conversation | None:
         """None both when it is missing and when it is someone else's: callers cannot tell apart."""
         sql = "SELECT id, owner FROM conversations WHERE id = ? AND owner = ?"
-        async with self._db.execute(sql, (conversation_id, owner)) as cursor:
-            row = await cursor.fetchone()
+        row = await self._first_row(sql, (conversation_id, owner))
         return Conversation(*row) if row else None
+
+    async def _first_row(self, sql: str, parameters: tuple[object, ...]) -> tuple[object, ...] | None:
+        """Run a statement and read all its rows in one step. A statement left half-read across
+        an await would make another request's COMMIT on this shared connection fail with
+        "cannot commit transaction - SQL statements in progress"."""
+        rows = await self._db.execute_fetchall(sql, parameters)
+        return tuple(rows[0]) if rows else None
 
     def _lock(self, conversation_id: str) -> asyncio.Lock:
         # Made on first use, inside the running loop, never at import time.
@@ -103,8 +109,7 @@ class Store:
         request for the same conversation could run in between: the lock makes them one step."""
         async with self._lock(conversation_id):
             sql = "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation_id = ?"
-            async with self._db.execute(sql, (conversation_id,)) as cursor:
-                (seq,) = await cursor.fetchone() or (1,)
+            (seq,) = await self._first_row(sql, (conversation_id,)) or (1,)
             message = Message(conversation_id, seq, role, content, status)
             await self._db.execute(
                 "INSERT INTO messages VALUES (?, ?, ?, ?, ?)",
@@ -115,8 +120,7 @@ class Store:
 
     async def list_messages(self, conversation_id: str) -> list[Message]:
         sql = "SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq"
-        async with self._db.execute(sql, (conversation_id,)) as cursor:
-            return [Message(*row) async for row in cursor]
+        return [Message(*row) for row in await self._db.execute_fetchall(sql, (conversation_id,))]
 
     async def create_job(self, owner: str, conversation_id: str) -> Job:
         job = Job(uuid.uuid4().hex, owner, conversation_id, "queued", None, None)
@@ -129,8 +133,7 @@ class Store:
 
     async def get_job(self, job_id: str, owner: str) -> Job | None:
         sql = "SELECT * FROM jobs WHERE id = ? AND owner = ?"
-        async with self._db.execute(sql, (job_id, owner)) as cursor:
-            row = await cursor.fetchone()
+        row = await self._first_row(sql, (job_id, owner))
         return Job(*row) if row else None
 
     async def set_job_status(
@@ -138,8 +141,7 @@ class Store:
     ) -> Job:
         """Returns the updated job, which is how the worker learns its conversation."""
         sql = "UPDATE jobs SET status = ?, result = ?, error = ? WHERE id = ? RETURNING *"
-        async with self._db.execute(sql, (status, result, error, job_id)) as cursor:
-            row = await cursor.fetchone()
+        row = await self._first_row(sql, (status, result, error, job_id))
         await self._db.commit()
         if row is None:
             raise LookupError(f"no job {job_id!r}")

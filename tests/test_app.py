@@ -52,7 +52,7 @@ async def test_lifespan_closes_what_it_opened(tmp_path: Path) -> None:
 
     assert worker_task.done()
     assert services.llm._http.is_closed
-    with pytest.raises(ValueError, match="no active connection"):
+    with pytest.raises(ValueError, match="Connection closed"):
         await services.store.list_messages("x")
 
 
