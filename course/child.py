@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from course.guards import Guards
+
 
 @dataclass(frozen=True)
 class RunSpec:
@@ -25,6 +27,9 @@ class RunSpec:
     output_path: str
     env: dict[str, str] = field(default_factory=dict)
     progress_path: str = ""  # where the run says how far it got, so a stuck run is stopped early
+    learner_files: list[str] = field(default_factory=list)  # whose waits, asserts and tasks the guards record
+    schedule: str = ""  # "", or one of guards.SCHEDULES: how the learner's tasks are started
+    strict_waits: bool = False  # the lesson forbids waiting by sleeping: such a wait fails the test at once
 
 
 # Settings a learner may have exported in their shell that would change what grading sees:
@@ -135,15 +140,17 @@ def run(spec: RunSpec) -> int:
     os.dup2(output, 2)
 
     collector = Collector(spec.progress_path)
+    guards = Guards(spec.learner_files, spec.schedule, spec.strict_waits)
+    guards.install()  # before any test file is imported, so that `from asyncio import sleep` gets it too
     session_error = None
     try:
-        code = int(pytest.main(spec.args, plugins=[collector]))
+        code = int(pytest.main(spec.args, plugins=[collector, guards]))
     except Exception as error:  # noqa: BLE001 - pytest itself raised after the tests ran: keep their results
         # e.g. a coroutine never awaited, found at the very end, is a warning and warnings are errors here
         code, session_error = 3, _headline(f"E {type(error).__name__}: {error}")
     Path(spec.result_path).write_text(json.dumps({
         "exit_code": code, "tests": collector.tests, "collection_errors": collector.collection_errors,
-        "session_error": session_error,
+        "session_error": session_error, "guards": guards.as_json(),
     }), encoding="utf-8")
     return code
 

@@ -53,6 +53,7 @@ class Exercise:
     tests: tuple[str, ...] = ()  # implement: the given tests, run from solutions/
     support: tuple[str, ...] = ()  # files copied along (conftest.py, helpers)
     criteria: Criteria | None = None
+    no_sleep: bool = False  # its tests must wait on signals: no sleep with a delay, no unbounded poll loop
 
     @property
     def test_files(self) -> tuple[str, ...]:
@@ -105,14 +106,14 @@ class Course:
         raise KeyError(number)
 
 
-def _exercise(raw: dict) -> Exercise:
+def _exercise(raw: dict, no_sleep: bool) -> Exercise:
     criteria = raw.get("criteria")
     if raw["kind"] not in KINDS:
         raise MetadataError(f"exercise {raw['file']}: kind must be one of {', '.join(KINDS)}")
     return Exercise(
         file=raw["file"], kind=raw["kind"], title=raw["title"], asks=raw["asks"].strip(),
         hints=tuple(hint.strip() for hint in raw["hints"]), tests=tuple(raw.get("tests", ())),
-        support=tuple(raw.get("support", ())),
+        support=tuple(raw.get("support", ())), no_sleep=raw.get("no_sleep", no_sleep),
         criteria=Criteria(
             runs=criteria.get("runs", 3), parallel=criteria.get("parallel", True),
             budget_seconds=criteria.get("budget_seconds", 10.0),
@@ -133,7 +134,7 @@ def parse(text: str) -> Course:
     data = tomllib.loads(text)
     lessons = []
     for raw in data["lessons"]:
-        exercises = tuple(_exercise(e) for e in raw.get("exercises", ()))
+        exercises = tuple(_exercise(e, raw.get("no_sleep", False)) for e in raw.get("exercises", ()))
         bugs = tuple(_bug(b) for b in raw.get("bugs", ()))
         names = {e.file for e in exercises}
         for bug in bugs:

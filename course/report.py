@@ -70,12 +70,20 @@ def _exercise_lines(result: ExerciseResult, number: int, errors: list[dict[str, 
     for bug in result.bugs if result.passing else ():
         if bug.caught:
             lines.append(f"    {OK} caught bug '{bug.bug.id}' (by {bug.caught_by[0]})")
+        elif bug.schedules:
+            caught, total = bug.schedules
+            lines.append(_wrap(
+                f"missed bug '{bug.bug.id}' ({bug.bug.kind}): {bug.caught_by[0]} caught it in only {caught} of "
+                f"{total} schedules (the tasks your test starts, run as written, one after another, and in reverse), "
+                "so it caught it by luck. Force the interleaving the bug needs, e.g. a fake that waits on an "
+                "`asyncio.Barrier` until every request is inside it (lesson 6, '3. Many requests at once').",
+                f"    {NO} "))
         elif bug.problem:
             lines.append(f"    {NO} bug '{bug.bug.id}': the run against it ended early: {bug.problem}")
         else:
             lines.append(f"    {NO} missed bug '{bug.bug.id}' ({bug.bug.kind}): {bug.bug.hint}")
     for check in result.checks:
-        lines.append(f"    {OK if check.ok else NO} {check.name}" + (f": {check.detail}" if check.detail else ""))
+        lines.append(_wrap(f"{check.name}" + (f": {check.detail}" if check.detail else ""), f"    {OK if check.ok else NO} "))
     return lines
 
 

@@ -17,7 +17,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from course.child import RunSpec, run, spec_to_json
@@ -47,6 +47,7 @@ class RunResult:
     crashed: str | None  # why there are no results, if there are none
     output: str
     seconds: float
+    guards: dict[str, dict[str, object]] = field(default_factory=dict)  # per test: waits, assertions, tasks
 
     @property
     def passed(self) -> bool:
@@ -195,7 +196,8 @@ def _collect(running: _Running, status: int | None, seconds: float, stopped: str
         crashed = _internal_error(output) if data["exit_code"] == 3 and not tests else None
         if data.get("session_error"):
             crashed = f"pytest ended with an error after the tests had run: {data['session_error']}"
-        return RunResult(data["exit_code"], tests, data["collection_errors"], crashed, output, seconds)
+        return RunResult(data["exit_code"], tests, data["collection_errors"], crashed, output, seconds,
+                         data.get("guards", {}))
     during = f", while {_short(running.test)} was running" if running.test else (
         ", while the test files were being imported" if running.spec.progress_path and not running.collected else "")
     if stopped:
