@@ -250,10 +250,17 @@ class Guards:
         """Count a mock's passing `assert_*` calls and the `pytest.raises`/`warns` blocks that got their exception."""
         guards = self
 
+        depth = [0]  # assert_awaited_once_with calls assert_awaited_with: one assertion, not two
+
         def counting(method: Callable[..., Any]) -> Callable[..., Any]:
             def checked(*args: Any, **kwargs: Any) -> Any:
-                result = method(*args, **kwargs)
-                guards.assertion()
+                depth[0] += 1
+                try:
+                    result = method(*args, **kwargs)
+                finally:
+                    depth[0] -= 1
+                if not depth[0]:
+                    guards.assertion()
                 return result
 
             return checked
