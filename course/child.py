@@ -152,9 +152,20 @@ def run(spec: RunSpec) -> int:
         code, session_error = 3, _headline(f"E {type(error).__name__}: {error}")
     Path(spec.result_path).write_text(json.dumps({
         "exit_code": code, "tests": collector.tests, "collection_errors": collector.collection_errors,
-        "session_error": session_error, "guards": guards.as_json(),
+        "session_error": session_error, "guards": guards.as_json(), "queued_seconds": _queued_seconds(),
     }), encoding="utf-8")
     return code
+
+
+def _queued_seconds() -> float:
+    """How long this run was ready to run but waited for a CPU (Linux; 0 elsewhere).
+
+    A busy machine stretches a run's wall time by this much. Taking it off gives a run time that
+    a time budget can judge fairly, whatever else the machine is doing."""
+    try:
+        return int(Path("/proc/self/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def spec_to_json(spec: RunSpec) -> str:

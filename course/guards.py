@@ -6,7 +6,7 @@ them to overlap catches a race only when the scheduler happens to interleave the
 child records, per test and only for code in the learner's own files:
 
 - waits: a sleep with a delay (`asyncio.sleep`, `anyio.sleep`, `time.sleep`, under any alias or
-  inside a helper), and a poll loop: a `while` loop with no bound around it (no `asyncio.timeout`,
+  inside a helper; not when the app is the caller, as with a fake that plays a slow model), and a poll loop: a `while` loop with no bound around it (no `asyncio.timeout`,
   `asyncio.wait_for`, anyio deadline or `for` loop) that sleeps or re-requests the app each turn;
 - assertions executed: `assert` statements (pytest's assertion-pass hook), a mock's `assert_*`
   methods, `pytest.raises` / `pytest.warns` blocks that got what they expected;
@@ -106,6 +106,8 @@ class Guards:
 
     def __init__(self, learner_files: Iterable[str], schedule: str = "", strict: bool = False) -> None:
         self.learner_files = {os.path.realpath(name) for name in learner_files}
+        # The app under test sits beside the lesson's folder in a grading workspace.
+        self.app_dirs = tuple({str(Path(name).parent.parent / "app") + os.sep for name in self.learner_files})
         self.schedule = schedule
         self.strict = strict  # a wait by sleeping fails the test there and then
         self.records: dict[str, TestRecord] = {}
@@ -149,9 +151,19 @@ class Guards:
 
     # -- the patches ---------------------------------------------------------------------------
 
+    def _called_by_app(self, frame: FrameType) -> bool:
+        """Whether the app is among the callers (awaiters) of `frame`: then the app is the one waiting,
+        on a fake of the learner's that plays a slow model, say; the test is not."""
+        caller = frame.f_back
+        while caller is not None:
+            if caller.f_code.co_filename.startswith(self.app_dirs):
+                return True
+            caller = caller.f_back
+        return False
+
     def saw_sleep(self, delay: object, how: str) -> None:
         frame = self._asker(sys._getframe(2))
-        if frame is None:
+        if frame is None or self._called_by_app(frame):
             return
         if isinstance(delay, (int, float)) and delay > 0:
             self._wait(frame, "sleep", f"{how}({delay!r})")
@@ -160,7 +172,7 @@ class Guards:
 
     def saw_request(self) -> None:
         frame = self._asker(sys._getframe(2))
-        if frame is not None and self._unbounded_loop(frame):
+        if frame is not None and not self._called_by_app(frame) and self._unbounded_loop(frame):
             self._wait(frame, "poll", "a request to the app in a `while` loop with no bound")
 
     def assertion(self) -> None:

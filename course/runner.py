@@ -48,6 +48,12 @@ class RunResult:
     output: str
     seconds: float
     guards: dict[str, dict[str, object]] = field(default_factory=dict)  # per test: waits, assertions, tasks
+    queued_seconds: float = 0.0  # of `seconds`, the time the run waited for a CPU (a busy machine)
+
+    @property
+    def own_seconds(self) -> float:
+        """The run's wall time less its wait for a CPU: what it costs on a quiet machine."""
+        return max(0.0, self.seconds - self.queued_seconds)
 
     @property
     def passed(self) -> bool:
@@ -197,7 +203,7 @@ def _collect(running: _Running, status: int | None, seconds: float, stopped: str
         if data.get("session_error"):
             crashed = f"pytest ended with an error after the tests had run: {data['session_error']}"
         return RunResult(data["exit_code"], tests, data["collection_errors"], crashed, output, seconds,
-                         data.get("guards", {}))
+                         data.get("guards", {}), data.get("queued_seconds", 0.0))
     during = f", while {_short(running.test)} was running" if running.test else (
         ", while the test files were being imported" if running.spec.progress_path and not running.collected else "")
     if stopped:

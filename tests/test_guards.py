@@ -25,11 +25,16 @@ pytestmark = pytest.mark.asyncio
 
 def graded(tmp_path: Path, body: str, *, schedule: str = "", strict: bool = False,
            helper: str = "") -> RunResult:
-    """Run `body` (test functions) as a learner's test file in a graded child; `helper` is a file of the app's."""
-    learner = tmp_path / "test_learner.py"
+    """Run `body` (test functions) as a learner's test file in a graded child's layout (the lesson's
+    folder beside `app/`); `helper` is the app's `app/service.py`."""
+    lesson = tmp_path / "lesson99"
+    lesson.mkdir()
+    learner = lesson / "test_learner.py"
     learner.write_text(HEADER + textwrap.dedent(body), encoding="utf-8")
     if helper:
-        (tmp_path / "appish.py").write_text(textwrap.dedent(helper), encoding="utf-8")
+        (tmp_path / "app").mkdir()
+        (tmp_path / "app" / "__init__.py").write_text("", encoding="utf-8")
+        (tmp_path / "app" / "service.py").write_text(textwrap.dedent(helper), encoding="utf-8")
     write_ini(tmp_path, {"timeout": 10, "enable_assertion_pass_hook": True})
     spec = RunSpec(workspace=str(tmp_path), args=["-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-c",
                                                   str(tmp_path / "pytest.ini"), "--rootdir", str(tmp_path),
@@ -41,7 +46,7 @@ def graded(tmp_path: Path, body: str, *, schedule: str = "", strict: bool = Fals
 
 
 def record(result: RunResult, name: str) -> dict[str, object]:
-    return result.guards[f"test_learner.py::{name}"]
+    return result.guards[f"lesson99/test_learner.py::{name}"]
 
 
 def waits(result: RunResult, name: str) -> list[tuple[str, int]]:
@@ -49,7 +54,7 @@ def waits(result: RunResult, name: str) -> list[tuple[str, int]]:
 
 
 def line_of(tmp_path: Path, text: str) -> int:
-    lines = (tmp_path / "test_learner.py").read_text(encoding="utf-8").splitlines()
+    lines = (tmp_path / "lesson99" / "test_learner.py").read_text(encoding="utf-8").splitlines()
     return next(number for number, line in enumerate(lines, 1) if text in line)
 
 
@@ -85,20 +90,33 @@ def test_sleeps_with_a_delay_are_seen_under_any_name_and_in_helpers(tmp_path: Pa
     assert waits(result, "test_checkpoint_only") == []
 
 
-def test_sleeps_in_the_apps_code_are_not_the_learners(tmp_path: Path) -> None:
+def test_sleeps_the_app_waits_for_are_not_the_tests(tmp_path: Path) -> None:
+    """The app's own code may sleep, and so may a learner's fake when the app is the one awaiting it."""
     result = graded(tmp_path, """
-        import appish
+        from app import service
 
-        async def test_uses_a_slow_fake():
-            assert await appish.slow() == "done"
+        class SlowModel:
+            async def complete(self):
+                await asyncio.sleep(0.01)  # plays a slow model: the app waits, not the test
+                return "done"
+
+        async def test_uses_the_apps_slow_path():
+            assert await service.slow() == "done"
+
+        async def test_the_app_awaits_a_slow_fake():
+            assert await service.ask(SlowModel()) == "done"
     """, helper="""
         import asyncio
 
         async def slow():
             await asyncio.sleep(0.01)
             return "done"
+
+        async def ask(model):
+            return await model.complete()
     """)
-    assert waits(result, "test_uses_a_slow_fake") == []
+    assert waits(result, "test_uses_the_apps_slow_path") == []
+    assert waits(result, "test_the_app_awaits_a_slow_fake") == []
 
 
 def test_a_poll_loop_needs_a_bound(tmp_path: Path) -> None:
@@ -154,7 +172,7 @@ def test_strict_mode_fails_the_test_at_the_line_that_waits(tmp_path: Path) -> No
             await asyncio.sleep(0.01)
             assert True
     """, strict=True)
-    test = result.tests["test_learner.py::test_sleeps"]
+    test = result.tests["lesson99/test_learner.py::test_sleeps"]
     assert test.outcome == "failed"
     assert "test_learner.py:" in test.message and "waits by sleeping" in test.message
 
@@ -213,5 +231,5 @@ def test_schedules_start_the_learners_tasks_in_turn(tmp_path: Path, schedule: st
     result = graded(tmp_path, RACE, schedule=schedule)
     assert record(result, "test_three_tasks")["tasks"] == 3
     assert (tmp_path / "order.txt").read_text() == order
-    assert result.tests["test_learner.py::test_barrier_still_meets"].outcome == "passed"
-    assert result.tests["test_learner.py::test_barrier_still_meets"].duration < 3  # a barrier releases the next task
+    assert result.tests["lesson99/test_learner.py::test_barrier_still_meets"].outcome == "passed"
+    assert result.tests["lesson99/test_learner.py::test_barrier_still_meets"].duration < 3  # a barrier releases the next task
