@@ -217,7 +217,8 @@ def test_vandalising_the_app_or_deleting_the_database_changes_nothing_outside_th
     if kind == "implement":
         vandal = VANDAL + good + "\n\n_twice = twice\n\n\nasync def twice(call):\n    vandalise()\n    return await _twice(call)\n"
     else:
-        vandal = good + VANDAL + "\n\ndef test_vandal():\n    vandalise()\n"
+        # (it asserts something: a test that asserts nothing would not let the lesson complete anyway)
+        vandal = good + VANDAL + "\n\ndef test_vandal():\n    assert vandalise() is None\n"
     _learner_file(lesson, name, vandal, "vandal")
 
     result = grade(lesson, lesson.exercise_dir)
