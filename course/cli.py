@@ -113,9 +113,25 @@ def cmd_bugs(args: argparse.Namespace) -> int:
     if not entry.get("complete") and not args.show:
         print(f"Finish lesson {lesson.number} first (make check LESSON={lesson.number}); instructors can add --show.")
         return 1
+    if args.matrix:
+        return _print_matrix(lesson)
     for bug in lesson.bugs:
         print(f"── {bug.id} ({bug.kind}) ──\n{bug.teaches}\n\n{diff(bug)}")
     return 0
+
+
+def _print_matrix(lesson: Lesson) -> int:
+    """Which reference test catches which bug, and whether each given test earns its place."""
+    from course import bug_matrix
+
+    if not bug_matrix.graded_exercises(lesson):
+        print(f"Lesson {lesson.number} has no write-tests exercise, so no test-by-bug matrix.")
+        return 0
+    strong, weak = bug_matrix.build(lesson), bug_matrix.weak_matrix(lesson)
+    print(bug_matrix.render(strong, weak))
+    problems = bug_matrix.problems(strong, weak)
+    print("\n".join(problems) if problems else "Every given test catches a bug of its own, and loses it when weakened.")
+    return 1 if problems else 0
 
 
 def cmd_quiz(args: argparse.Namespace) -> int:
@@ -222,6 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--yes", action="store_true", help="do not ask before resetting")
         if name == "bugs":
             command.add_argument("--show", action="store_true", help="show the bugs even before the lesson is done")
+            command.add_argument("--matrix", action="store_true",
+                                 help="run every reference test against every bug: which test catches which")
         if name == "watch":
             command.add_argument("--interval", type=float, default=1.0, help="seconds between checks for changes")
         if name == "verify":

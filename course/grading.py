@@ -10,12 +10,12 @@ the criteria course.toml declares. Nothing here writes to the learner's tree.
 from __future__ import annotations
 
 import random
-import re
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course import refactor_checks
 from course.child import RunSpec
 from course.guards import SCHEDULES
 from course.metadata import Bug, Criteria, Exercise, Lesson
@@ -315,13 +315,17 @@ _WAIT_FIX = {
 
 def _refactor_checks(criteria: Criteria, source: Path, exercise: Exercise, planned: list[RunResult],
                      real: RunResult) -> list[Check]:
-    """The criteria of a refactor exercise: forbidden patterns in its files, then the `planned`
-    runs (random orders, then -n 2), or why they did not start."""
+    """The criteria of a refactor exercise: each planted anti-pattern gone from its files (read as
+    code, course/refactor_checks.py), then the `planned` runs (random orders, then -n 2), or why they
+    did not start."""
+    sources = {name: (source / name).read_text(encoding="utf-8") for name in _learner_files(exercise)}
+    findings = refactor_checks.find(sources, [rule.id for rule in criteria.anti_patterns])
     checks = []
-    text = "\n".join((source / name).read_text(encoding="utf-8") for name in _learner_files(exercise))
-    for pattern, why in criteria.forbidden:
-        hits = [m.group(0) for m in re.finditer(pattern, text)]
-        checks.append(Check(f"no `{pattern}`", not hits, f"found {hits[0]!r}: {why}" if hits else ""))
+    for rule in criteria.anti_patterns:
+        found = [f for f in findings if f.rule == rule.id]
+        sentences = [f"{f.file}:{f.line}: {f.what}; {rule.fix} ({rule.section})."
+                     for f in found]
+        checks.append(Check(rule.label, not found, "\n      ".join(sentences)))
     waiting = _not_ready(exercise, real)
     if waiting:
         untried, fixed_seconds = waiting
@@ -333,6 +337,11 @@ def _refactor_checks(criteria: Criteria, source: Path, exercise: Exercise, plann
             checks.append(Check("passes in parallel (-n 2)", False, f"not tried yet: {untried}"))
         return checks
     random_runs, parallel = planned[:criteria.runs], planned[criteria.runs:]
+    if any(rule.id == "fixed-order" for rule in criteria.anti_patterns) and not refactor_checks.orders_vary(
+            [list(r.tests) for r in random_runs if r.passed]):
+        checks.append(Check("the random-order runs ran the tests in different orders", False,
+                            f"all {len(random_runs)} runs with different seeds ran the tests in one and the same "
+                            "order, so something in the suite fixes the order; remove it"))
     failures = [r for r in random_runs if not r.passed]
     checks.append(Check(f"passes {criteria.runs} times in random order", not failures,
                         f"{len(failures)} of {len(random_runs)} runs failed" if failures else ""))

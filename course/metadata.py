@@ -34,13 +34,25 @@ class Bug:
 
 
 @dataclass(frozen=True)
+class AntiPattern:
+    """A planted cause of flakiness a refactored suite must remove (course/refactor_checks.py finds it)."""
+
+    id: str  # a rule of course.refactor_checks.RULES
+    label: str  # what the suite must be, as a check line: "every fixture is function-scoped"
+    fix: str  # what to do instead, in plain words
+    section: str  # where the lesson teaches it: "lesson 7, step 2: '...'"
+    code: str  # how the code is checked
+    behaviour: str  # how the runs check it
+
+
+@dataclass(frozen=True)
 class Criteria:
     """What a refactored suite must achieve (lesson 07)."""
 
     runs: int = 3
     parallel: bool = True
     budget_seconds: float = 10.0
-    forbidden: tuple[tuple[str, str], ...] = ()  # (regex, why it is forbidden)
+    anti_patterns: tuple[AntiPattern, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,7 +129,8 @@ def _exercise(raw: dict, no_sleep: bool) -> Exercise:
         criteria=Criteria(
             runs=criteria.get("runs", 3), parallel=criteria.get("parallel", True),
             budget_seconds=criteria.get("budget_seconds", 10.0),
-            forbidden=tuple((rule["pattern"], rule["why"]) for rule in criteria.get("forbidden", ())),
+            anti_patterns=tuple(AntiPattern(**{key: value.strip() for key, value in rule.items()})
+                                for rule in criteria.get("anti_patterns", ())),
         ) if criteria else None,
     )
 

@@ -5,6 +5,8 @@ Steps (each can be run alone with --only NAME):
   shipped    every lesson is incomplete as shipped (the learner has work to do)
   solutions  every solution passes on the real app, in random order, and catches every bug
   vacuous    solutions with their test bodies emptied complete no write-tests exercise
+  given      every test a write-tests exercise names catches a bug no other reference test catches, and
+             loses it when weakened to status-only checks (course/bug_matrix.py)
   recall     every lesson's recall questions parse (the quiz reads them)
   notebooks  notebooks match their Markdown, run top to bottom, and print what the page claims
   site       mkdocs build --strict passes
@@ -125,6 +127,17 @@ def check_vacuous() -> list[str]:
     return problems
 
 
+def check_given() -> list[str]:
+    """Every given test earns its place: a bug that only it catches, which a weak body would miss."""
+    from course import bug_matrix
+
+    problems = []
+    for lesson in load().lessons:
+        if bug_matrix.graded_exercises(lesson):
+            problems += bug_matrix.problems(bug_matrix.build(lesson), bug_matrix.weak_matrix(lesson))
+    return problems
+
+
 def check_recall() -> list[str]:
     problems = []
     for lesson in load().lessons:
@@ -168,7 +181,8 @@ def check_site() -> list[str]:
 
 STEPS: dict[str, Step] = {
     "metadata": check_metadata, "recall": check_recall, "shipped": check_shipped,
-    "solutions": check_solutions, "vacuous": check_vacuous, "notebooks": check_notebooks, "site": check_site,
+    "solutions": check_solutions, "vacuous": check_vacuous, "given": check_given, "notebooks": check_notebooks,
+    "site": check_site,
 }
 
 

@@ -23,7 +23,7 @@ import course.progress
 from course import grading, runner
 from course.cli import main
 from course.grading import LessonResult, grade
-from course.metadata import Bug, Criteria, Exercise, Lesson
+from course.metadata import AntiPattern, Bug, Criteria, Exercise, Lesson
 from course.paths import APP_DIR, EXERCISES_DIR, ROOT, SOLUTIONS_DIR
 from course.report import render
 from tests.test_engine_grading import GOOD_TEST, HEALTH_BUG
@@ -92,7 +92,8 @@ def build(tmp_path: Path, kind: str, budget: float = 60.0, parallel: bool = Fals
         bugs, good = (HEALTH_BUG,), GOOD_TEST
     else:
         criteria = Criteria(runs=1, parallel=parallel, budget_seconds=budget,
-                            forbidden=((r"time\.sleep\(", "sleeping makes a suite slow and flaky"),))
+                            anti_patterns=(AntiPattern("sleep-wait", "no sleep waits", "wait on a signal", "step 6",
+                                                       "a sleep call", "the time budget"),))
         exercise = Exercise(file="test_suite.py", kind=kind, criteria=criteria, **common)
         bugs, good = (SUITE_BUG,), GOOD_TEST
     lesson = Throwaway(number=NUMBER, slug="worst", title="Worst", minutes=1, summary="", exercises=(exercise,),
