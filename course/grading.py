@@ -19,6 +19,7 @@ from course import refactor_checks
 from course.child import RunSpec
 from course.guards import SCHEDULES
 from course.metadata import Bug, Criteria, Exercise, Lesson
+from course.paths import ROOT
 from course.pytest_config import write_ini
 from course.runner import FollowUp, RunResult, TestResult, new_workspace, run_all
 from course.variants import materialise
@@ -314,7 +315,7 @@ _WAIT_FIX = {
 
 
 def _refactor_checks(criteria: Criteria, source: Path, exercise: Exercise, planned: list[RunResult],
-                     real: RunResult) -> list[Check]:
+                     real: RunResult, seeds: list[int]) -> list[Check]:
     """The criteria of a refactor exercise: each planted anti-pattern gone from its files (read as
     code, course/refactor_checks.py), then the `planned` runs (random orders, then -n 2), or why they
     did not start."""
@@ -342,16 +343,31 @@ def _refactor_checks(criteria: Criteria, source: Path, exercise: Exercise, plann
         checks.append(Check("the random-order runs ran the tests in different orders", False,
                             f"all {len(random_runs)} runs with different seeds ran the tests in one and the same "
                             "order, so something in the suite fixes the order; remove it"))
-    failures = [r for r in random_runs if not r.passed]
+    failures = [(seed, r) for seed, r in zip(seeds, random_runs) if not r.passed]
     checks.append(Check(f"passes {criteria.runs} times in random order", not failures,
-                        f"{len(failures)} of {len(random_runs)} runs failed" if failures else ""))
+                        f"{len(failures)} of {len(random_runs)} runs failed; " + _replay(source, *failures[0])
+                        if failures else ""))
     slowest = max((r.own_seconds for r in random_runs), default=0.0)
     checks.append(Check(f"each run within {criteria.budget_seconds:g} s", slowest <= criteria.budget_seconds,
                         f"slowest run took {slowest:.1f} s"))
     for run in parallel:
-        checks.append(Check("passes in parallel (-n 2)", run.passed,
-                            "" if run.passed else run.crashed or "some tests failed under -n 2"))
+        checks.append(Check("passes in parallel (-n 2)", run.passed, "" if run.passed else _replay(source, None, run)))
     return checks
+
+
+def _replay(source: Path, seed: int | None, run: RunResult) -> str:
+    """Which test failed in a random-order (`seed`) or -n 2 run, how, and the command that replays it."""
+    failed = [(node, test) for node, test in run.tests.items() if test.outcome in ("failed", "error")]
+    if failed:
+        node, test = failed[0]
+        message = test.message.strip().splitlines()[0] if test.message.strip() else "failed"
+        what = f"first failure: {_short_node(node)}: {message[:160]}"
+    else:
+        what = f"the run ended early: {run.crashed or 'pytest reported no results'}"
+    folder = source.resolve()
+    shown = folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder
+    order = f"-p randomly --randomly-seed={seed}" if seed is not None else "-p randomly -n 2"
+    return f"{what}. Replay it: `.venv/bin/python -m pytest {shown} {order}`"
 
 
 def _not_ready(exercise: Exercise, real: RunResult) -> tuple[str, float] | None:
@@ -425,7 +441,9 @@ def grade(lesson: Lesson, source: Path, random_order: bool = False, seed: int | 
                 result.bugs.append(BugResult(bug, _caught_by(real, variant), variant.crashed, schedules.get(bug.id)))
         if exercise.criteria:
             planned = [next(suite_runs) for _ in suites.get(exercise.file, ())]
-            result.checks = _refactor_checks(exercise.criteria, source, exercise, planned, real)
+            seeds = [int(arg.split("=")[1]) for spec in suites.get(exercise.file, ()) for arg in spec.args
+                     if arg.startswith("--randomly-seed=")]
+            result.checks = _refactor_checks(exercise.criteria, source, exercise, planned, real, seeds)
         result.checks += _guard_checks(lesson, exercise, real)
         results.append(result)
     return LessonResult(lesson, source, results, time.monotonic() - started, real.collection_errors, seed)

@@ -233,3 +233,26 @@ def test_schedules_start_the_learners_tasks_in_turn(tmp_path: Path, schedule: st
     assert (tmp_path / "order.txt").read_text() == order
     assert result.tests["lesson99/test_learner.py::test_barrier_still_meets"].outcome == "passed"
     assert result.tests["lesson99/test_learner.py::test_barrier_still_meets"].duration < 3  # a barrier releases the next task
+
+
+def test_a_failed_random_order_run_names_the_test_the_seed_and_a_command_that_replays_it() -> None:
+    import shlex
+    import subprocess
+    import sys
+
+    from course.grading import _replay
+    from course.paths import ROOT
+    from course.runner import TestResult
+
+    failing = RunResult(1, {"lesson07/test_suite.py::test_chat": TestResult("failed", "assert 502 == 200\nmore", "", 0.1)},
+                        [], None, "", 1.0)
+    sentence = _replay(ROOT / "exercises" / "lesson07", 1234, failing)
+    assert sentence.startswith("first failure: test_suite.py::test_chat: assert 502 == 200. Replay it: ")
+    command = sentence.split("`")[1]
+    assert command == ".venv/bin/python -m pytest exercises/lesson07 -p randomly --randomly-seed=1234"
+    # The command works as printed from the repository (here only collected: the shipped suite is slow on purpose).
+    argv = [sys.executable, *shlex.split(command)[1:], "--collect-only", "-q", "-p", "no:cacheprovider"]
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    again = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert again.stdout.splitlines()[:8] == done.stdout.splitlines()[:8]  # the seed fixes the order
