@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.settings import Settings
+from course import loadtest
 from tests.conftest import USER1
 
 pytestmark = pytest.mark.asyncio
@@ -139,3 +140,20 @@ async def test_a_real_server_answers_413_while_a_huge_body_is_still_unsent(live_
         writer.close()
     assert head.startswith(b"HTTP/1.1 413 ")
     assert b"x-request-id: " in head.lower()
+
+
+class TestTheLoadTestsBadInputs:
+    """`make loadtest` sends these to a live server under load; here each is checked once, in process."""
+
+    @pytest.fixture
+    def settings(self, settings: Settings) -> Settings:
+        return dataclasses.replace(settings, tokens={token: user for user, token in loadtest.USERS.items()})
+
+    async def test_each_gets_its_status_code_and_request_id(self, client: httpx.AsyncClient) -> None:
+        owner = next(iter(loadtest.USERS))
+        started = await client.post("/chat", json={"message": "hi"}, headers=loadtest._headers(owner))
+        cases = loadtest.bad_requests(started.json()["conversation_id"], owner)
+        assert {status for *_, status, _ in cases} >= {401, 404, 405, 413, 422}
+        for method, path, kwargs, status, code in cases:
+            response = await client.request(method, path, **loadtest.fresh(kwargs))  # type: ignore[arg-type]
+            assert loadtest.bad_answer_problem(response, status, code) is None, (method, path)
