@@ -32,8 +32,8 @@ MAKEFILE = (ROOT / "Makefile").read_text(encoding="utf-8")
 TARGETS = set(re.findall(r"^([a-z][\w-]*):", MAKEFILE, re.M))
 MAKE_VARIABLES = set(re.findall(r"\$\((?:or \$\()?([A-Z_]+)\)", MAKEFILE)) | set(re.findall(r"^([A-Z_]+) \?=", MAKEFILE, re.M))
 COMMAND = re.compile(r"`((?:make|python -m course|\.venv/(?:bin|Scripts)/python -m course)(?:\s[^`]*)?)`")
-TEXTS = [*sorted((ROOT / "course").glob("*.py")), ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")),
-         *sorted((ROOT / "lessons").glob("*.md"))]
+TEXTS = [*sorted((ROOT / "course").glob("*.py")), *sorted((ROOT / "course").glob("*.toml")), ROOT / "README.md",
+         *sorted((ROOT / "docs").rglob("*.md")), *sorted((ROOT / "lessons").glob("*.md"))]
 
 
 def _recipe(target: str) -> str:
