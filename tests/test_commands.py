@@ -113,7 +113,12 @@ def test_the_command_check_finds_a_wrong_target_or_argument() -> None:
 
 def _make(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["make", "-s", *_up_to_date(), *args], cwd=ROOT, text=True, capture_output=True,
-                          timeout=120, **kwargs)  # type: ignore[call-overload, no-any-return]
+                          env=_outside_make(), timeout=120, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+
+def _outside_make(**extra: str) -> dict[str, str]:
+    """The environment without a surrounding make's flags (`make test` runs this suite)."""
+    return {**{k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}, **extra}
 
 
 def _up_to_date() -> list[str]:
@@ -263,7 +268,7 @@ class Server:
     """`make TARGET PORT=...` in its own process group, its output read by a thread so waits have deadlines."""
 
     def __init__(self, target: str, port: int, db: Path) -> None:
-        env = {**os.environ, "CHAT_DB_PATH": str(db)}  # not the learner's chat.db
+        env = _outside_make(CHAT_DB_PATH=str(db))  # not the learner's chat.db
         self.process = subprocess.Popen(["make", "-s", *_up_to_date(), target, f"PORT={port}"], cwd=ROOT, text=True,
                                         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         start_new_session=True)
