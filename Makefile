@@ -5,10 +5,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum < requirements.lock | cut -d' ' -f1)
 LESSON ?=
-# Extra options for bench, stress and loadtest, e.g. make stress ARGS="--minutes 5".
+# Extra options for reset, bugs, bench, stress and loadtest, e.g. make stress ARGS="--minutes 5".
 ARGS ?=
+# make app and make serve listen on 127.0.0.1 at 8001 and 8000 unless given one: make app PORT=8011.
+PORT ?=
 
-.PHONY: setup check progress hint watch quiz reset verify test test-app serve site lab app bench stress loadtest doctor clean
+.PHONY: setup check progress hint watch quiz reset bugs verify test test-app serve site lab app bench stress loadtest doctor clean
 
 setup: $(STAMP)
 
@@ -47,7 +49,11 @@ quiz: $(STAMP)
 
 reset: $(STAMP)
 	$(call need_lesson,reset)
-	@$(PY) -m course reset $(LESSON)
+	@$(PY) -m course reset $(LESSON) $(ARGS)
+
+bugs: $(STAMP)
+	$(call need_lesson,bugs)
+	@$(PY) -m course bugs $(LESSON) $(ARGS)
 
 verify: $(STAMP)
 	@$(PY) -m course verify
@@ -63,8 +69,10 @@ test: $(STAMP)
 site: $(STAMP)
 	@NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
+# The servers replace make's shell (exec): Ctrl-C stops them, and so does stopping make, since make
+# passes SIGTERM on to the process it runs.
 serve: $(STAMP)
-	@NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs serve --dev-addr 127.0.0.1:8000
+	@NO_MKDOCS_2_WARNING=1 exec $(PY) -m mkdocs serve --dev-addr 127.0.0.1:$(or $(PORT),8000)
 
 # JupyterLab on the lessons' notebooks, reachable from this machine only. The repository root goes on
 # PYTHONPATH so that the kernels, which start in lessons/, can import course and app.
@@ -73,7 +81,7 @@ lab: $(STAMP)
 	@PYTHONPATH="$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH}" $(PY) -m jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=lessons $(LAB_ARGS)
 
 app: $(STAMP)
-	@CHAT_FAKE_TOKEN_DELAY=$${CHAT_FAKE_TOKEN_DELAY:-0.03} $(PY) -m uvicorn app.main:app --host 127.0.0.1 --port 8001
+	@CHAT_FAKE_TOKEN_DELAY=$${CHAT_FAKE_TOKEN_DELAY:-0.03} exec $(PY) -m uvicorn app.main:app --host 127.0.0.1 --port $(or $(PORT),8001)
 
 bench: $(STAMP)
 	@$(PY) -m course bench $(ARGS)

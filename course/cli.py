@@ -111,7 +111,8 @@ def cmd_bugs(args: argparse.Namespace) -> int:
         print(f"Lesson {lesson.number} has no bugs to catch.")
         return 0
     if not entry.get("complete") and not args.show:
-        print(f"Finish lesson {lesson.number} first (make check LESSON={lesson.number}); instructors can add --show.")
+        print(f"Finish lesson {lesson.number} first (make check LESSON={lesson.number}); "
+              f"instructors can run `make bugs LESSON={lesson.number} ARGS=--show`.")
         return 1
     if args.matrix:
         return _print_matrix(lesson)
@@ -162,13 +163,22 @@ def cmd_reset(args: argparse.Namespace) -> int:
         print("Reset needs the course's git history; clone the repository with git to use it.", file=sys.stderr)
         return 2
     if not args.yes:
-        reply = input(f"This replaces everything in {folder}/ with the shipped version. Continue? [y/N] ")
+        question = f"This replaces everything in {folder}/ with the shipped version. Continue? [y/N] "
+        try:
+            reply = input(question)
+        except EOFError:  # no terminal to answer from (`make reset < /dev/null`, CI): the default is no
+            print(f"\nNo answer, so nothing changed; `make reset LESSON={lesson.number} ARGS=--yes` resets without asking.")
+            return 0
         if reply.strip().lower() not in ("y", "yes"):
             print("Nothing changed.")
-            return 1
-    subprocess.run(["git", "checkout", ref, "--", folder], cwd=ROOT, check=True)
+            return 0
+    restore(ref, folder)
     print(f"{folder}/ is back to its shipped state.")
     return 0
+
+
+def restore(ref: str, folder: str) -> None:
+    subprocess.run(["git", "checkout", ref, "--", folder], cwd=ROOT, check=True)
 
 
 def _snapshot(lesson: Lesson) -> dict[str, float]:

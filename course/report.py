@@ -105,7 +105,7 @@ def next_step(result: LessonResult, for_solutions: bool) -> str:
             return "The reference solutions are complete."
         later = [lesson.number for lesson in load().lessons if lesson.number > number]
         follow = f" Next: lesson {later[0]} (make check LESSON={later[0]})." if later else " That was the last lesson: well done."
-        bugs = f" See what each bug was: python -m course bugs {number}." if result.lesson.bugs else ""
+        bugs = f" See what each bug was: make bugs LESSON={number}." if result.lesson.bugs else ""
         return "Done." + bugs + follow
     return (f"Not done yet. Edit exercises/lesson{number:02d}/, run `make check LESSON={number}` again "
             f"(or `make watch LESSON={number}`); stuck? `make hint LESSON={number}`.")

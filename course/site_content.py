@@ -179,7 +179,7 @@ def solutions_page(lesson: Lesson) -> str:
              '<div class="admonition warning" markdown="1">', '<p class="admonition-title">For instructors: answers below</p>', "",
              f"The reference solutions for {lesson_link(lesson, '../../')}, and the bugs its tests must catch. "
              "This page is left out of the site's search, so that a learner who searches a term does not land here. "
-             f"Learners see a bug's diff with `python -m course bugs {lesson.number}` once their lesson is complete.",
+             f"Learners see a bug's diff with `make bugs LESSON={lesson.number}` once their lesson is complete.",
              "", "</div>", ""]
     for exercise in lesson.exercises:
         parts += [f"## `{exercise.file}`: {exercise.title} ({exercise.kind})", "", exercise.asks, ""]
