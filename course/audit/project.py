@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 SKIPPED_DIRS = {".git", ".hg", ".venv", "venv", "env", ".env", "node_modules", "__pycache__", ".tox", ".nox",
@@ -110,6 +111,7 @@ class Function:
         names = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
         return [n for n in names if n not in ("self", "cls", "request")] if self.cls else [n for n in names if n != "request"]
 
+    @cached_property
     def calls(self) -> list[ast.Call]:
         return [n for n in self.nodes if isinstance(n, ast.Call)]
 
@@ -121,19 +123,18 @@ class Module:
     tree: ast.Module
     aliases: dict[str, str]
     constants: dict[str, ast.expr]
+    nodes: list[ast.AST]  # every node of the tree, walked once
     functions: list[Function] = field(default_factory=list)
+    fixtures: dict[str, Function] = field(default_factory=dict)
 
     @property
     def is_conftest(self) -> bool:
         return self.path.name == "conftest.py"
 
-    def fixtures(self) -> dict[str, Function]:
-        return {f.fixture.name: f for f in self.functions if f.fixture}
 
-
-def _aliases(tree: ast.Module) -> dict[str, str]:
+def _aliases(nodes: list[ast.AST]) -> dict[str, str]:
     aliases: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
@@ -167,12 +168,13 @@ def parse_module(path: Path, root: Path) -> Module | None:
         tree = ast.parse(path.read_bytes(), filename=str(path))
     except (SyntaxError, ValueError):
         return None
-    aliases = _aliases(tree)
+    nodes = list(ast.walk(tree))
+    aliases = _aliases(nodes)
     constants = {target.id: node.value for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
                  and node.value is not None
                  for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
                  if isinstance(target, ast.Name)}
-    module = Module(path, path.relative_to(root).as_posix(), tree, aliases, constants)
+    module = Module(path, path.relative_to(root).as_posix(), tree, aliases, constants, nodes)
     testable = is_test_file(path.name)
 
     def add(node: FuncNode, cls: ast.ClassDef | None, in_test_class: bool) -> None:
@@ -192,6 +194,7 @@ def parse_module(path: Path, root: Path) -> Module | None:
             for item in node.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     add(item, node, _is_test_class(node))
+    module.fixtures = {f.fixture.name: f for f in module.functions if f.fixture}
     return module
 
 
@@ -200,17 +203,20 @@ class Project:
     root: Path  # the audited folder
     modules: list[Module]
     app_root: Path  # where the project's own packages live (application modules are looked up there)
+    _chains: dict[Path, list[Module]] = field(default_factory=dict)
 
     def conftests_for(self, module: Module) -> list[Module]:
-        """The conftest.py files that apply to `module`, nearest first (itself included when it is one)."""
-        folders = [module.path.parent, *module.path.parent.parents]
-        by_folder = {m.path.parent: m for m in self.modules if m.is_conftest}
-        return [by_folder[f] for f in folders if f in by_folder and by_folder[f] is not module]
+        """The conftest.py files that apply to `module`, nearest first (not itself when it is one)."""
+        if module.path not in self._chains:
+            by_folder = {m.path.parent: m for m in self.modules if m.is_conftest}
+            folders = [module.path.parent, *module.path.parent.parents]
+            self._chains[module.path] = [by_folder[f] for f in folders if f in by_folder and by_folder[f] is not module]
+        return self._chains[module.path]
 
     def fixture(self, name: str, module: Module) -> Function | None:
         """The fixture a test in `module` gets for `name`: its own module's first, then the nearest conftest's."""
         for candidate in (module, *self.conftests_for(module)):
-            found = candidate.fixtures().get(name)
+            found = candidate.fixtures.get(name)
             if found:
                 return found
         return None

@@ -123,7 +123,7 @@ def unbounded_waits(project: Project, config: PytestConfig) -> Iterator[Finding]
 
 def asyncclient_app(project: Project, config: PytestConfig) -> Iterator[Finding]:
     for fn in _functions(project):
-        for call in fn.calls():
+        for call in fn.calls:
             if dotted(call.func, fn.module.aliases) in ("httpx.AsyncClient", "httpx.Client") and keyword(call, "app"):
                 yield _finding("asyncclient-app", fn, call, fn.module)
 
@@ -156,19 +156,19 @@ def testclient_in_async(project: Project, config: PytestConfig) -> Iterator[Find
     for fn in _functions(project):
         if fn.kind != "test" or not fn.is_async:
             continue
-        direct = [c for c in fn.calls() if _is_testclient(c, fn.module)]
+        direct = [c for c in fn.calls if _is_testclient(c, fn.module)]
         for call in direct:
             yield _finding("testclient-in-async-test", fn, call, fn.module)
         if not direct:
             for name in fn.params:
                 fixture = project.fixture(name, fn.module)
-                if fixture and any(_is_testclient(c, fixture.module) for c in fixture.calls()):
+                if fixture and any(_is_testclient(c, fixture.module) for c in fixture.calls):
                     yield _finding("testclient-in-async-test", fn, fn.node, fn.module,
                                    f"through fixture `{name}` ({fixture.module.rel}:{fixture.node.lineno})")
 
 
 def _runs_lifespan(fn: Function) -> bool:
-    return any(last_name(c.func) in LIFESPAN_RUNNERS for c in fn.calls())
+    return any(last_name(c.func) in LIFESPAN_RUNNERS for c in fn.calls)
 
 
 @cache
@@ -225,7 +225,7 @@ def _app_sources(project: Project, fn: Function, expr: ast.expr) -> Iterator[tup
 
 def asgitransport_no_lifespan(project: Project, config: PytestConfig) -> Iterator[Finding]:
     for fn in _functions(project):
-        for call in fn.calls():
+        for call in fn.calls:
             if not dotted(call.func, fn.module.aliases).endswith("ASGITransport") or _runs_lifespan(fn):
                 continue
             app = keyword(call, "app") or (call.args[0] if call.args else None)
@@ -248,7 +248,7 @@ def event_loop_fixture(project: Project, config: PytestConfig) -> Iterator[Findi
             yield _finding("event-loop-fixture", fn, fn.node, fn.module, "defines it")
         if "event_loop" in fn.params:
             yield _finding("event-loop-fixture", fn, fn.node, fn.module, "requests it")
-        for call in fn.calls() + _decorator_calls(fn):
+        for call in fn.calls + _decorator_calls(fn):
             if last_name(call.func) == "usefixtures" and any(constant_str(a) == "event_loop" for a in call.args):
                 yield _finding("event-loop-fixture", fn, call, fn.module, "requests it with usefixtures")
 
@@ -260,7 +260,7 @@ def _decorator_calls(fn: Function) -> list[ast.Call]:
 def get_event_loop_in_fixture(project: Project, config: PytestConfig) -> Iterator[Finding]:
     for fn in _functions(project):
         if fn.kind == "fixture" and not fn.is_async:
-            for call in fn.calls():
+            for call in fn.calls:
                 if dotted(call.func, fn.module.aliases) == "asyncio.get_event_loop":
                     yield _finding("get-event-loop-in-fixture", fn, call, fn.module)
 
@@ -270,9 +270,9 @@ def _uses_anyio(project: Project, config: PytestConfig) -> bool:
     if "anyio_mode" in config.options:
         return True
     for module in project.modules:
-        if "anyio_backend" in module.fixtures() or any(
+        if "anyio_backend" in module.fixtures or any(
                 isinstance(n, ast.Attribute) and n.attr == "anyio" and dotted(n.value, module.aliases) == "pytest.mark"
-                for n in ast.walk(module.tree)):
+                for n in module.nodes):
             return True
     return False
 
@@ -366,7 +366,7 @@ def _uses_asyncio(project: Project, config: PytestConfig) -> bool:
                 isinstance(n, ast.Import) and any(a.name == "pytest_asyncio" for a in n.names) for n in module.tree.body):
             return True
         if any(isinstance(n, ast.Attribute) and n.attr == "asyncio" and dotted(n.value, module.aliases) == "pytest.mark"
-               for n in ast.walk(module.tree)):
+               for n in module.nodes):
             return True
     return False
 
@@ -514,10 +514,15 @@ def _fresh_app(project: Project, fn: Function, write: ast.AST) -> bool:
         return True
     fixture = project.fixture(root.id, fn.module) if root.id in fn.params else None
     return bool(fixture and fixture.fixture and fixture.fixture.scope == "function" and any(
-        last_name(c.func) == "FastAPI" or "app" in last_name(c.func).lower() for c in fixture.calls()))
+        last_name(c.func) == "FastAPI" or "app" in last_name(c.func).lower() for c in fixture.calls))
 
 
 def override_not_cleared(project: Project, config: PytestConfig) -> Iterator[Finding]:
+    for module in project.modules:
+        for node in module.tree.body:
+            if isinstance(node, ast.Assign) and any(_overrides_target(t) for t in node.targets):
+                yield _finding("override-not-cleared", None, node, module,
+                               "set when the module is imported, for every test that runs after it")
     for fn in _functions(project):
         if fn.kind not in ("test", "fixture"):
             continue
@@ -540,12 +545,14 @@ def override_not_cleared(project: Project, config: PytestConfig) -> Iterator[Fin
 
 def called_not_awaited(project: Project, config: PytestConfig) -> Iterator[Finding]:
     for module in project.modules:
-        module_mocks = _bindings(list(ast.walk(module.tree)), module)
+        module_mocks = _bindings(list(module.tree.body), module)
         for fn in module.functions:
             mocks = {n for n, (kind, _) in {**module_mocks, **_bindings(fn.nodes, module)}.items() if kind == "async"}
-            for call in fn.calls():
-                if isinstance(call.func, ast.Attribute) and call.func.attr in CALL_CHECKS \
-                        and dotted(call.func.value, {}) in mocks:
+            for call in fn.calls:
+                if not (isinstance(call.func, ast.Attribute) and call.func.attr in CALL_CHECKS):
+                    continue
+                checked = dotted(call.func.value, {})  # an AsyncMock's attributes are AsyncMocks too:
+                if any(checked == m or checked.startswith(m + ".") for m in mocks):
                     yield _finding("called-not-awaited", fn, call, module, f"`{ast.unparse(call.func)}`")
 
 
@@ -573,7 +580,8 @@ def _asserts(nodes: list[ast.AST], helpers: set[str]) -> bool:
             return True
         if isinstance(node, ast.Call):
             name = last_name(node.func)
-            if name.startswith(("assert", "expect", "check_", "verify_", "validate_response", "call_and_validate")) \
+            if name.startswith(("assert", "expect", "check_", "verify_", "validate_response", "call_and_validate",
+                                "raise_for_status")) \
                     or "assert" in name.lower() or name in helpers:
                 return True
             if isinstance(node.func, ast.Attribute) and name in ("raises", "warns", "fail", "deprecated_call") \
@@ -596,7 +604,7 @@ def no_assertion(project: Project, config: PytestConfig) -> Iterator[Finding]:
 
 
 def _gates(module: Module) -> bool:
-    return any(isinstance(n, ast.Call) and last_name(n.func) in GATES for n in ast.walk(module.tree))
+    return any(isinstance(n, ast.Call) and last_name(n.func) in GATES for n in module.nodes)
 
 
 def _same_calls(args: list[ast.expr]) -> bool:
@@ -613,7 +621,7 @@ def gather_race(project: Project, config: PytestConfig) -> Iterator[Finding]:
         for fn in module.functions:
             if not _drives_tests(fn):
                 continue
-            for call in fn.calls():
+            for call in fn.calls:
                 if dotted(call.func, module.aliases) in ("asyncio.gather", "anyio.gather") and _same_calls(call.args):
                     yield _finding("gather-race", fn, call, module)
 
