@@ -8,7 +8,7 @@ LESSON ?=
 # Extra options for bench, stress and loadtest, e.g. make stress ARGS="--minutes 5".
 ARGS ?=
 
-.PHONY: setup check progress hint watch quiz reset verify test test-app serve site lab app bench stress loadtest doctor clean
+.PHONY: setup check progress hint watch quiz reset verify test test-app serve site lab app bench stress loadtest doctor audit clean
 
 setup: $(STAMP)
 
@@ -86,6 +86,12 @@ loadtest: $(STAMP)
 
 doctor: $(STAMP)
 	@$(PY) -m course doctor
+
+# Audit a project's async tests against what the lessons teach, e.g. make audit PROJECT=../my-service
+# (ARGS="--run" also runs its suite, ARGS="--format json" for CI).
+audit: $(STAMP)
+	@test -n "$(PROJECT)" || { echo "Say which project, for example: make audit PROJECT=exercises/lesson07"; exit 2; }
+	@$(PY) -m course audit "$(PROJECT)" $(ARGS)
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .course

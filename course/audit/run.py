@@ -106,13 +106,17 @@ def run_once(python: str, root: Path, args: list[str], label: str, seed: int | N
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    text=True, start_new_session=True)
+        finished = False
         try:
             output, _ = process.communicate(timeout=timeout)
             finished = True
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             output, _ = process.communicate()
-            finished = False
+        finally:
+            if process.poll() is None:  # interrupted: never leave the suite running behind us
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
         wall = time.perf_counter() - started
         outcomes, seconds, locations = _parse_junit(junit, cwd)
     rel = {test: (_relative(file, cwd, root), line) for test, (file, line) in locations.items()}
@@ -190,7 +194,8 @@ def _slowest(runs: list[Run]) -> tuple[list[dict[str, object]], list[Finding]]:
     return table, findings
 
 
-def run_suite(root: Path, python: str | None, count: int, timeout: float) -> Outcome:
+def run_suite(root: Path, python: str | None, count: int, timeout: float, seeds: list[int] | None = None) -> Outcome:
+    """`count` shuffled runs (with `seeds`, or fresh random ones) and one with -W error, read into findings."""
     outcome = Outcome()
     python = interpreter(root, python)
     plugin = shuffler(python)
@@ -198,9 +203,11 @@ def run_suite(root: Path, python: str | None, count: int, timeout: float) -> Out
         outcome.notes.append(f"Neither pytest-randomly nor pytest-random-order is installed for {python}: the "
                              f"{count} runs kept file order, so tests that depend on the order could not show. "
                              "Install pytest-randomly in the project to shuffle.")
-    seeds = [random.randrange(1, 2**31) for _ in range(count)] if plugin else [None] * count
+    chosen: list[int | None] = list(seeds or [random.randrange(1, 2**31) for _ in range(count)])
+    if plugin is None:
+        chosen = [None] * count
     runs = [run_once(python, root, _order_args(plugin, seed), f"seed {seed}" if seed else "file order", seed, timeout)
-            for seed in seeds]
+            for seed in chosen]
     strict = run_once(python, root, ["-p", "no:randomly", "-W", "error"], "-W error", None, timeout)
     for run in (*runs, strict):
         if not run.finished:

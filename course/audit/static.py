@@ -60,10 +60,6 @@ def _awaited_calls(fn: Function) -> Iterator[tuple[ast.Await, ast.Call]]:
             yield node, node.value
 
 
-def _is_sleep(call: ast.Call, module: Module) -> bool:
-    return dotted(call.func, module.aliases) in ASYNC_SLEEPS | {"time.sleep"}
-
-
 # ---------------------------------------------------------------- waiting by sleeping, waiting forever
 
 def sleeps_and_polls(project: Project, config: PytestConfig) -> Iterator[Finding]:
@@ -75,7 +71,8 @@ def sleeps_and_polls(project: Project, config: PytestConfig) -> Iterator[Finding
                 continue
             if isinstance(loop, (ast.For, ast.AsyncFor)) and not any(isinstance(n, (ast.Break, ast.Return)) for n in inner):
                 continue
-            sleeps = [n for n in inner if isinstance(n, ast.Call) and _is_sleep(n, module)
+            # Async sleeps only: a sync retry loop around an outside process has no signal to wait on instead.
+            sleeps = [n for n in inner if isinstance(n, ast.Call) and dotted(n.func, module.aliases) in ASYNC_SLEEPS
                       and (_sleep_delay(n, module) is None or _sleep_delay(n, module) > 0)]
             if sleeps and _drives_tests(fn):
                 yield _finding("poll-loop", fn, loop, module, f"sleeps {_describe(sleeps[0], module)} per turn")
@@ -608,10 +605,14 @@ def _gates(module: Module) -> bool:
 
 
 def _same_calls(args: list[ast.expr]) -> bool:
-    if any(isinstance(a, ast.Starred) for a in args):
+    """The same action started several times at once: `*(post() for _ in range(5))`, or one call written twice.
+
+    Calls without arguments (`queue.get()`, `event.wait()`) collect results; they are not actions that race.
+    """
+    if any(isinstance(a, ast.Starred) and isinstance(a.value, (ast.GeneratorExp, ast.ListComp)) for a in args):
         return True
-    names = [dotted(a.func, {}) for a in args if isinstance(a, ast.Call)]
-    return len(names) >= 2 and len(set(names)) < len(names)
+    actions = [ast.unparse(a) for a in args if isinstance(a, ast.Call) and (a.args or a.keywords)]
+    return len(actions) > len(set(actions))
 
 
 def gather_race(project: Project, config: PytestConfig) -> Iterator[Finding]:
