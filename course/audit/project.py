@@ -67,6 +67,28 @@ def constant_str(node: ast.expr | None) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def _index(tree: ast.Module, bodies: dict[int, list[ast.AST]]) -> list[ast.AST]:
+    """Every node of the tree in source order, in one pass; also fills `bodies` (keyed by a function node's id)
+    with what walk_body would give for that function."""
+    everything: list[ast.AST] = []
+    stack: list[tuple[ast.AST, list[ast.AST] | None]] = [(tree, None)]
+    while stack:
+        node, owner = stack.pop()
+        everything.append(node)
+        if owner is not None:
+            owner.append(node)
+        if id(node) in bodies:
+            inner = bodies[id(node)]
+        else:
+            inner = None if owner is not None and isinstance(node, _SCOPES) else owner
+        children = list(ast.iter_child_nodes(node))
+        stack.extend((child, inner) for child in reversed(children))
+    return everything
+
+
 def walk_body(node: ast.AST) -> list[ast.AST]:
     """Every node inside `node`, without descending into nested functions, lambdas or classes."""
     found: list[ast.AST] = []
@@ -168,7 +190,11 @@ def parse_module(path: Path, root: Path) -> Module | None:
         tree = ast.parse(path.read_bytes(), filename=str(path))
     except (SyntaxError, ValueError):
         return None
-    nodes = list(ast.walk(tree))
+    methods = [(node, None) for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))] + [
+        (item, node) for node in tree.body if isinstance(node, ast.ClassDef)
+        for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    bodies: dict[int, list[ast.AST]] = {id(node): [] for node, _ in methods}
+    nodes = _index(tree, bodies)
     aliases = _aliases(nodes)
     constants = {target.id: node.value for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
                  and node.value is not None
@@ -177,23 +203,15 @@ def parse_module(path: Path, root: Path) -> Module | None:
     module = Module(path, path.relative_to(root).as_posix(), tree, aliases, constants, nodes)
     testable = is_test_file(path.name)
 
-    def add(node: FuncNode, cls: ast.ClassDef | None, in_test_class: bool) -> None:
+    for node, cls in methods:
         fixture = _fixture_decl(node, aliases)
         if fixture:
             kind = "fixture"
-        elif testable and node.name.startswith("test") and (cls is None or in_test_class):
+        elif testable and node.name.startswith("test") and (cls is None or _is_test_class(cls)):
             kind = "test"
         else:
             kind = "helper"
-        module.functions.append(Function(node, module, cls, kind, fixture, walk_body(node)))
-
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            add(node, None, False)
-        elif isinstance(node, ast.ClassDef):
-            for item in node.body:
-                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    add(item, node, _is_test_class(node))
+        module.functions.append(Function(node, module, cls, kind, fixture, bodies[id(node)]))
     module.fixtures = {f.fixture.name: f for f in module.functions if f.fixture}
     return module
 
@@ -204,11 +222,14 @@ class Project:
     modules: list[Module]
     app_root: Path  # where the project's own packages live (application modules are looked up there)
     _chains: dict[Path, list[Module]] = field(default_factory=dict)
+    _conftests: dict[Path, Module] = field(default_factory=dict)
 
     def conftests_for(self, module: Module) -> list[Module]:
         """The conftest.py files that apply to `module`, nearest first (not itself when it is one)."""
+        if not self._chains:
+            self._conftests = {m.path.parent: m for m in self.modules if m.is_conftest}
         if module.path not in self._chains:
-            by_folder = {m.path.parent: m for m in self.modules if m.is_conftest}
+            by_folder = self._conftests
             folders = [module.path.parent, *module.path.parent.parents]
             self._chains[module.path] = [by_folder[f] for f in folders if f in by_folder and by_folder[f] is not module]
         return self._chains[module.path]

@@ -412,13 +412,20 @@ def _bindings(nodes: list[ast.AST], module: Module) -> dict[str, tuple[str, ast.
     return bound
 
 
+def _fn_bindings(fn: Function) -> dict[str, tuple[str, ast.AST]]:
+    """_bindings of a function's body, computed once: three rules ask for it."""
+    if "_mocks" not in fn.__dict__:
+        fn.__dict__["_mocks"] = _bindings(fn.nodes, fn.module)
+    return fn.__dict__["_mocks"]
+
+
 def _assigned(nodes: list[ast.AST]) -> set[str]:
     return {dotted(t, {}) for n in nodes if isinstance(n, ast.Assign) for t in n.targets}
 
 
 def sync_mock_awaited(project: Project, config: PytestConfig) -> Iterator[Finding]:
     for fn in _functions(project):
-        mocks = {name for name, (kind, _) in _bindings(fn.nodes, fn.module).items() if kind == "sync"}
+        mocks = {name for name, (kind, _) in _fn_bindings(fn).items() if kind == "sync"}
         if not mocks:
             continue
         assigned = _assigned(fn.nodes)
@@ -436,7 +443,7 @@ def _overrides_target(node: ast.expr) -> bool:
 
 def asyncmock_override(project: Project, config: PytestConfig) -> Iterator[Finding]:
     for fn in _functions(project):
-        mocks = {name for name, (kind, _) in _bindings(fn.nodes, fn.module).items() if kind == "async"}
+        mocks = {name for name, (kind, _) in _fn_bindings(fn).items() if kind == "async"}
         for node in fn.nodes:
             if isinstance(node, ast.Assign) and any(_overrides_target(t) for t in node.targets):
                 value = node.value
@@ -544,7 +551,7 @@ def called_not_awaited(project: Project, config: PytestConfig) -> Iterator[Findi
     for module in project.modules:
         module_mocks = _bindings(list(module.tree.body), module)
         for fn in module.functions:
-            mocks = {n for n, (kind, _) in {**module_mocks, **_bindings(fn.nodes, module)}.items() if kind == "async"}
+            mocks = {n for n, (kind, _) in {**module_mocks, **_fn_bindings(fn)}.items() if kind == "async"}
             for call in fn.calls:
                 if not (isinstance(call.func, ast.Attribute) and call.func.attr in CALL_CHECKS):
                     continue
