@@ -769,3 +769,12 @@ def test_warnings_summary_names_the_test_and_the_coroutine() -> None:
     output = ("== warnings summary ==\ntest_a.py::test_x\ntest_a.py::test_y\n"
               "  /p/test_a.py:5: RuntimeWarning: coroutine 'fetch' was never awaited\n    fetch()\n\n-- Docs: x\n")
     assert audit_run.never_awaited(output) == {"test_a.py::test_x": {"fetch"}, "test_a.py::test_y": {"fetch"}}
+
+
+def test_the_site_page_lists_every_rule_with_its_lesson_section() -> None:
+    from course.site_content import audit_rules_table
+
+    page = (ROOT / "docs" / "audit.md").read_text(encoding="utf-8")
+    assert "<!-- audit-rules -->" in page
+    table = audit_rules_table()
+    assert all(f"| `{rule.id}` |" in table and f"]({rule.link})" in table for rule in RULES.values())
