@@ -10,7 +10,7 @@ ARGS ?=
 # make app and make serve listen on 127.0.0.1 at 8001 and 8000 unless given one: make app PORT=8011.
 PORT ?=
 
-.PHONY: setup check progress hint watch quiz reset bugs verify test test-app serve site lab app bench stress loadtest doctor clean
+.PHONY: setup check progress hint watch quiz reset bugs verify test test-app serve site lab app bench stress loadtest doctor audit clean
 
 setup: $(STAMP)
 
@@ -94,6 +94,12 @@ loadtest: $(STAMP)
 
 doctor: $(STAMP)
 	@$(PY) -m course doctor
+
+# Audit a project's async tests against what the lessons teach, e.g. make audit PROJECT=../my-service
+# (ARGS="--run" also runs its suite, ARGS="--format json" for CI).
+audit: $(STAMP)
+	@test -n "$(PROJECT)" || { echo "Say which project, for example: make audit PROJECT=exercises/lesson07"; exit 2; }
+	@$(PY) -m course audit "$(PROJECT)" $(ARGS)
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .course

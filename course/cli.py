@@ -210,7 +210,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 # Tools with their own options: course/<name>.py has add_arguments(parser) and main(args).
-TOOLS = ("doctor", "bench", "stress", "loadtest")
+TOOLS = ("doctor", "bench", "stress", "loadtest", "audit")
 
 
 def _tool(name: str) -> Callable[[argparse.Namespace], int]:
@@ -232,6 +232,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, bool]] = {
     "bench": (_tool("bench"), "measure how long grading, the suites and verify take", False),
     "stress": (_tool("stress"), "run the suites and solutions many times in random orders, to find flaky tests", False),
     "loadtest": (_tool("loadtest"), "drive the real app with concurrent requests and check the database", False),
+    "audit": (_tool("audit"), "find the lessons' anti-patterns in a project's async tests, test by test", False),
 }
 
 

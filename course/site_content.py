@@ -262,6 +262,17 @@ def course_map_svg(url_prefix: str = "") -> str:
     return '<div class="course-map" markdown="0">\n' + "\n".join(parts) + "\n</div>"
 
 
+# ---------------------------------------------------------------- the audit's rules (docs/audit.md)
+
+def audit_rules_table(prefix: str = "") -> str:
+    """Every rule of `course audit`, from the catalogue the command itself prints."""
+    from course.audit.rules import RULES
+
+    rows = [f"| `{rule.id}` | {rule.title} | {rule.why} | [lesson {rule.lesson}]({prefix}{rule.link}) |"
+            for rule in sorted(RULES.values(), key=lambda r: r.lesson)]
+    return "| rule | what it finds | why it matters | read |\n|---|---|---|---|\n" + "\n".join(rows)
+
+
 # ---------------------------------------------------------------- placeholders in hand-written pages
 
 _ERRORS_PLACEHOLDER = re.compile(r"<!-- errors (\d+) -->")
@@ -279,6 +290,7 @@ def fill_placeholders(markdown: str, prefix: str, url_prefix: str = "") -> str:
         "<!-- schedule -->": lambda: schedule_table(prefix),
         "<!-- course-map -->": lambda: course_map_svg(url_prefix),
         "<!-- course-length -->": course_length,
+        "<!-- audit-rules -->": lambda: audit_rules_table(prefix),
     }
     for placeholder, make in generated.items():
         if placeholder in markdown:

@@ -29,6 +29,7 @@ def on_config(config):  # noqa: ANN001, ANN201 (mkdocs hook signature)
         {"Home": "index.md"},
         {"Lessons": [{f"{l.number:02d}. {l.title}": f"lessons/{l.name}.md"} for l in lessons]},
         {"Troubleshooting": "troubleshooting.md"},
+        {"Audit your own suite": "audit.md"},
         {"Instructors": [
             {"Instructor guide": "instructor/index.md"},
             {"Solutions and bugs": [{f"Lesson {l.number:02d}": f"instructor/solutions/lesson{l.number:02d}.md"}
