@@ -86,7 +86,8 @@ class JobWorker:
                 return False  # it ended on its own first
         else:
             self._cancelled.add(job_id)  # from now on the worker will not start it
-            if await self.store.get_job_status(job_id) in FINISHED:
+            status = await self.store.get_job_status(job_id)
+            if status is None or status in FINISHED:
                 self._cancelled.discard(job_id)
                 return False
         await self.store.set_job_status(job_id, "cancelled", error=note)
