@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import Depends, FastAPI
 from fastapi.responses import FileResponse
 
-from app import chat, jobs_api
+from app import chat, job_control, jobs_api
 from app.dependencies import bind_request_id
 from app.errors import install_error_handlers
 from app.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)  # added last, so outermost: even a 413 gets its id
     app.include_router(chat.router)
     app.include_router(jobs_api.router)
+    app.include_router(job_control.router)
 
     @app.get("/health")
     async def health() -> dict[str, str]:

@@ -5,10 +5,11 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 MAX_MESSAGE_LENGTH = 4000
+MAX_REASON_LENGTH = 200
 
 Role = Literal["user", "assistant"]
 MessageStatus = Literal["complete", "interrupted"]
-JobStatus = Literal["queued", "running", "done", "failed"]
+JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 
 
 class ChatRequest(BaseModel):
@@ -47,6 +48,18 @@ class ConversationOut(BaseModel):
 class JobAccepted(BaseModel):
     job_id: str
     status: Literal["queued"] = "queued"
+
+
+class CancelRequest(BaseModel):
+    reason: str | None = Field(default=None, max_length=MAX_REASON_LENGTH)
+
+    @field_validator("reason")
+    @classmethod
+    def not_blank(cls, value: str | None) -> str | None:
+        """A reason that says nothing is a client mistake worth a 422, not a silent null."""
+        if value is not None and not value.strip():
+            raise ValueError("reason must not be empty or whitespace only")
+        return value
 
 
 class JobOut(BaseModel):

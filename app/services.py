@@ -36,7 +36,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stack.push_async_callback(store.close)
         llm = build_llm_client(settings)
         stack.push_async_callback(llm.aclose)
-        worker = JobWorker(store, llm)
+        worker = JobWorker(store, llm, timeout=settings.model_timeout)
         worker.start()
         stack.push_async_callback(worker.stop)
         app.state.services = Services(settings, store, llm, worker)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import aiosqlite
@@ -63,6 +65,7 @@ class Store:
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
         self._locks: dict[str, asyncio.Lock] = {}
+        self._job_watchers: dict[str, list[asyncio.Queue[str]]] = {}
 
     @classmethod
     async def open(cls, path: str) -> Store:
@@ -145,4 +148,24 @@ class Store:
         await self._db.commit()
         if row is None:
             raise LookupError(f"no job {job_id!r}")
+        for queue in self._job_watchers.get(job_id, ()):
+            queue.put_nowait(status)
         return Job(*row)
+
+    async def get_job_status(self, job_id: str) -> str | None:
+        """For the worker, which acts for whoever owns the job: the routes check ownership first."""
+        row = await self._first_row("SELECT status FROM jobs WHERE id = ?", (job_id,))
+        return str(row[0]) if row else None
+
+    @contextmanager
+    def watch_job(self, job_id: str) -> Iterator[asyncio.Queue[str]]:
+        """A queue that receives every status the job is given from now on, until the block ends."""
+        queue: asyncio.Queue[str] = asyncio.Queue()
+        watchers = self._job_watchers.setdefault(job_id, [])
+        watchers.append(queue)
+        try:
+            yield queue
+        finally:
+            watchers.remove(queue)
+            if not watchers:
+                del self._job_watchers[job_id]
