@@ -7,7 +7,8 @@ platform, so the Windows path (no make) is the same code the Makefile uses:
   python -m course setup --group dev   everything `make test` needs (requirements-dev.lock)
   python -m course setup --bundle DIR  from a folder of wheels made by `make bundle`, without the network
 
-It uses uv when it is on PATH and pip otherwise (see docs/setup.md for the measured times).
+It uses uv when it is on PATH; otherwise pip installs the pinned uv first, which is still faster than
+pip alone (docs/setup.md has the measured times); offline from a bundle, pip.
 Output goes to .venv/install.log; on failure its last lines are shown and the log is kept.
 Each installed lock leaves a stamp file named after its checksum, so a changed lock is reinstalled.
 """
@@ -25,6 +26,7 @@ from course.locks import GROUPS, lock_path, stamp_name, venv_python
 from course.paths import ROOT
 
 MIN_PYTHON = (3, 11)
+UV_VERSION = "0.13.9"  # the Makefile's UV_VERSION, which `make lock` uses: one uv for the locks and the installs
 LOG_NAME = "install.log"
 TOO_OLD = ("This course needs Python 3.11 or newer; {exe} is {version}. Get a newer one with "
            "`uv python install 3.12` or pyenv (see the setup page), then run the setup with it, "
@@ -40,17 +42,39 @@ def needed_groups(group: str) -> list[str]:
     return ["learner"] if group == "learner" else ["learner", group]
 
 
-def choose_installer(requested: str, which=shutil.which) -> str:  # noqa: ANN001 (shutil.which's signature)
-    """`uv` when it is installed (several times faster), `pip` otherwise; `requested` overrides."""
+def choose_installer(requested: str, bundle: Path | None, which=shutil.which) -> str:  # noqa: ANN001 (shutil.which)
+    """The fastest way that works here (measured in docs/setup.md):
+
+    uv      uv is on PATH: it installs the learner's set in a third of pip's time;
+    pip+uv  no uv: pip installs the pinned uv first (one download), then uv installs the rest, still faster;
+    pip     offline from a bundle of wheels, which holds no uv.
+    """
     if requested != "auto":
         return requested
-    return "uv" if which("uv") else "pip"
+    if which("uv"):
+        return "uv"
+    return "pip" if bundle else "pip+uv"
 
 
-def install_command(installer: str, python: Path, lock: Path, bundle: Path | None) -> list[str]:
+def uv_in(venv: Path) -> Path:
+    """Where `pip install --target` puts the pinned uv (inside .venv, so `make clean` removes it too)."""
+    folder = venv / "uv-tool"
+    return folder / "bin" / ("uv.exe" if os.name == "nt" else "uv")
+
+
+def bootstrap_uv(python: Path, venv: Path, log: Path) -> str:
+    """pip installs the pinned uv beside the environment (not into it: it is no package of the course)."""
+    uv = uv_in(venv)
+    if not uv.exists():
+        run_logged([str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--quiet",
+                    "--target", str(uv.parent.parent), f"uv=={UV_VERSION}"], log)
+    return str(uv)
+
+
+def install_command(uv: str | None, python: Path, lock: Path, bundle: Path | None) -> list[str]:
+    """uv's command when `uv` names its program, pip's otherwise; with a bundle, neither touches the network."""
     offline = ["--no-index", "--find-links", str(bundle)] if bundle else []
-    if installer == "uv":
-        uv = shutil.which("uv") or "uv"
+    if uv:
         return [uv, "pip", "install", "--python", str(python), "-r", str(lock), *offline, *(["--offline"] if bundle else [])]
     return [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-r", str(lock), *offline]
 
@@ -85,7 +109,7 @@ def install(group: str, root: Path = ROOT, installer: str = "auto", bundle: Path
             base_python: str = sys.executable, say=print) -> None:  # noqa: ANN001 (print's signature)
     """Bring .venv up to `group`'s lock files; a no-op for locks whose stamp is already there."""
     venv = root / ".venv"
-    tool = choose_installer(installer)
+    tool = choose_installer(installer, bundle)
     for step in needed_groups(group):
         lock = lock_path(root, step)
         stamp = venv / stamp_name(lock)
@@ -99,7 +123,11 @@ def install(group: str, root: Path = ROOT, installer: str = "auto", bundle: Path
             raise InstallError(f"{venv.name} has no Python: run the learner setup first (`make setup`).")
         else:
             say(f"Adding {lock.name} to {venv.name} with {tool}...")
-        run_logged(install_command(tool, venv_python(venv), lock, bundle), venv / LOG_NAME)
+        log = venv / LOG_NAME
+        uv = {"uv": shutil.which("uv"), "pip+uv": None, "pip": None}[tool]
+        if tool == "pip+uv":
+            uv = bootstrap_uv(venv_python(venv), venv, log)
+        run_logged(install_command(uv, venv_python(venv), lock, bundle), log)
         stamp.touch()
     say("Environment ready.")
 
@@ -107,8 +135,8 @@ def install(group: str, root: Path = ROOT, installer: str = "auto", bundle: Path
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--group", choices=GROUPS, default="learner",
                         help="learner (default: lessons and grading), lab (+ JupyterLab) or dev (+ site and course tests)")
-    parser.add_argument("--installer", choices=("auto", "uv", "pip"), default=os.environ.get("COURSE_INSTALLER", "auto"),
-                        help="auto (default) uses uv when it is on PATH, pip otherwise")
+    parser.add_argument("--installer", choices=("auto", "uv", "pip+uv", "pip"), default=os.environ.get("COURSE_INSTALLER", "auto"),
+                        help="auto (default): uv when it is on PATH, else pip installs uv first (pip alone with --bundle)")
     parser.add_argument("--bundle", type=Path, help="install from this folder of wheels (made by `make bundle`), offline")
 
 
