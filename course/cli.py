@@ -184,7 +184,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 # Tools with their own options: course/<name>.py has add_arguments(parser) and main(args).
-TOOLS = ("doctor", "bench", "stress", "loadtest")
+TOOLS = ("install", "doctor", "bench", "stress", "loadtest")
 
 
 def _tool(name: str) -> Callable[[argparse.Namespace], int]:
@@ -202,6 +202,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, bool]] = {
     "verify": (cmd_verify, "prove the whole course is sound (what make test runs)", False),
     "sync": (cmd_sync, "regenerate every lesson notebook from its Markdown", False),
     "notebook": (cmd_notebook, "run one lesson's notebook and check its expected outputs", True),
+    "setup": (_tool("install"), "create .venv and install the pinned packages (what make setup runs)", False),
     "doctor": (_tool("doctor"), "check this machine's setup for the course, and say how to fix it", False),
     "bench": (_tool("bench"), "measure how long grading, the suites and verify take", False),
     "stress": (_tool("stress"), "run the suites and solutions many times in random orders, to find flaky tests", False),
@@ -226,8 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--interval", type=float, default=1.0, help="seconds between checks for changes")
         if name == "verify":
             command.add_argument("--only", action="append", help="run only these steps (repeatable)")
-        if name in TOOLS:
-            importlib.import_module(f"course.{name}").add_arguments(command)
+        tool = "install" if name == "setup" else name
+        if tool in TOOLS:
+            importlib.import_module(f"course.{tool}").add_arguments(command)
     return parser
 
 

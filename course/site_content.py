@@ -9,6 +9,7 @@ from markdown.extensions.toc import slugify, unique
 
 from course.diagnose import KnownError, known_errors
 from course.metadata import Lesson, load
+from course.locks import lock_path, parse
 from course.paths import ROOT
 from course.variants import diff
 
@@ -19,13 +20,9 @@ TAUGHT = ("fastapi", "starlette", "httpx", "pytest", "pytest-asyncio", "anyio", 
 
 
 def pinned_versions() -> dict[str, str]:
-    """Exact versions from requirements.lock, the one place they are pinned."""
-    pins = {}
-    for line in (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines():
-        name, _, version = line.partition("==")
-        if version:
-            pins[name.strip().lower()] = version.strip()
-    return pins
+    """Exact versions from requirements-dev.lock, which holds every pin of the smaller locks too."""
+    text = lock_path(ROOT, "dev").read_text(encoding="utf-8")
+    return {pin.name: pin.version for pin in parse(text) if not pin.marker}
 
 
 def versions_table() -> str:
