@@ -56,19 +56,26 @@ def choose_installer(requested: str, bundle: Path | None, which=shutil.which) ->
     return "pip" if bundle else "pip+uv"
 
 
-def uv_in(venv: Path) -> Path:
-    """Where `pip install --target` puts the pinned uv (inside .venv, so `make clean` removes it too)."""
+def uv_in(folder: Path) -> Path | None:
+    """The uv program that `pip install --target folder uv` wrote (bin/ on Linux and macOS, Scripts\\ on Windows)."""
+    for path in (folder / "bin" / "uv", folder / "Scripts" / "uv.exe", folder / "bin" / "uv.exe"):
+        if path.is_file():
+            return path
+    return None
+
+
+def bootstrap_uv(python: Path, venv: Path, log: Path) -> str | None:
+    """pip installs the pinned uv inside .venv's folder but not into its packages (it is no package of the course,
+    and `make clean` removes it with .venv). None if that fails: pip then installs everything itself."""
     folder = venv / "uv-tool"
-    return folder / "bin" / ("uv.exe" if os.name == "nt" else "uv")
-
-
-def bootstrap_uv(python: Path, venv: Path, log: Path) -> str:
-    """pip installs the pinned uv beside the environment (not into it: it is no package of the course)."""
-    uv = uv_in(venv)
-    if not uv.exists():
-        run_logged([str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--quiet",
-                    "--target", str(uv.parent.parent), f"uv=={UV_VERSION}"], log)
-    return str(uv)
+    if uv_in(folder) is None:
+        try:
+            run_logged([str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--quiet",
+                        "--target", str(folder), f"uv=={UV_VERSION}"], log)
+        except InstallError:
+            return None
+    uv = uv_in(folder)
+    return str(uv) if uv else None
 
 
 def install_command(uv: str | None, python: Path, lock: Path, bundle: Path | None) -> list[str]:
