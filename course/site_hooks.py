@@ -5,7 +5,8 @@ them from there, so nothing is copied and nothing can drift.
 
 `repo_url` in mkdocs.yml is the one setting for the course's address: the setup pages show it in
 `git clone`, and `site_url` (GitHub Pages' address for it) is derived from it unless set.
-COURSE_SITE=learner builds the site without the Instructors section (guide, solutions, bug diffs).
+COURSE_SITE=learner builds the site without the Instructors section (guide, solutions, bug diffs),
+and so does the copy that `make handout` makes.
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ from mkdocs.structure.files import File, Files  # noqa: E402
 
 from course import site_content  # noqa: E402
 from course.diagnose import known_errors  # noqa: E402
+from course.locks import GROUPS, lock_path, parse  # noqa: E402
 from course.metadata import load  # noqa: E402
 
 
 def learner_build() -> bool:
-    """COURSE_SITE=learner: the site for learners, without the instructors' pages."""
-    return os.environ.get("COURSE_SITE", "") == "learner"
+    """The site for learners, without the instructors' pages: COURSE_SITE=learner, or in `make handout`'s copy."""
+    return os.environ.get("COURSE_SITE", "") == "learner" or (ROOT / ".course-handout").exists()
 
 
 def pages_url(repo_url: str) -> str | None:
@@ -79,6 +81,9 @@ def on_files(files: Files, config) -> Files:  # noqa: ANN001
 def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ANN001
     source_depth, url_depth = page.file.src_uri.count("/"), page.url.count("/")
     markdown = markdown.replace("<!-- repo-url -->", config.get("repo_url") or "<the course's repository>")
+    for group in GROUPS:  # how many packages each lock installs, counted from the lock itself
+        count = len({pin.name for pin in parse(lock_path(ROOT, group).read_text(encoding="utf-8"))})
+        markdown = markdown.replace(f"<!-- packages:{group} -->", str(count))
     return site_content.fill_placeholders(markdown, "../" * source_depth, "../" * url_depth)
 
 
