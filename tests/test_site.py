@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
@@ -226,6 +227,28 @@ def test_the_learner_site_has_no_instructor_pages(tmp_path: Path) -> None:
         assert not [href for href in read(learner, str(path.relative_to(learner))).links if "instructor/" in href], path
     index = json.loads((learner / "search/search_index.json").read_text(encoding="utf-8"))
     assert not [doc for doc in index["docs"] if doc["location"].startswith("instructor/")]
+
+
+def makefile_targets() -> set[str]:
+    text = (ROOT / "Makefile").read_text(encoding="utf-8")
+    return {name for line in text.splitlines() if re.match(r"^[a-z][\w-]*:", line)
+            for name in [line.split(":", 1)[0]]}
+
+
+@pytest.mark.parametrize("page", ["docs/setup.md", "docs/instructor/index.md", "docs/index.md", "README.md"])
+def test_every_command_a_page_gives_exists(page: str) -> None:
+    """`make X` is a Makefile target and `python -m course X` a command or module of the course."""
+    from course.cli import COMMANDS
+
+    text = (ROOT / page).read_text(encoding="utf-8")
+    inline = re.findall(r"`(?:[A-Z_]+=\S+ )*make ([a-z][\w-]*(?: [a-z][\w-]*)*)", text)
+    in_blocks = re.findall(r"^\s*(?:[A-Z_]+=\S+ )*make ([a-z][\w-]*(?: [a-z][\w-]*)*)", text, re.MULTILINE)
+    named = {word for group in inline + in_blocks for word in group.split()}
+    assert "setup" in named or page != "docs/setup.md"
+    missing = named - makefile_targets()
+    assert missing == set(), f"{page} names make targets that do not exist: {missing}"
+    for command in set(re.findall(r"python -m course[ .](\w+)", text)):
+        assert command in COMMANDS or (ROOT / "course" / f"{command}.py").is_file(), f"{page}: python -m course {command}"
 
 
 def test_outline_skips_code_fences_and_numbers_repeated_headings_like_the_site() -> None:
