@@ -52,28 +52,50 @@ def course_length() -> str:
             "a day's workshop or a week of evenings")
 
 
+def skippable_links(lesson: Lesson, prefix: str = "") -> list[str]:
+    """Links to the sections an instructor may leave for later (course.toml `skippable`, by heading title)."""
+    headings = lesson_outline(lesson.page.read_text(encoding="utf-8"))[0] if lesson.page.exists() else []
+    anchors = {title: anchor for _, level, anchor, title in headings if level == 2}
+    titles = [_heading_text(heading) for heading in lesson.skippable]  # as the page shows it: no backticks
+    missing = [title for title in titles if title not in anchors]
+    if missing:
+        raise ValueError(f"lesson {lesson.number}: course.toml skippable names no section of the page: {missing}")
+    return [f"[{title}]({prefix}lessons/{lesson.name}.md#{anchors[title]})" for title in titles]
+
+
+def lesson_split(lesson: Lesson) -> str:
+    """`25 + 20`: teaching minutes + exercise minutes, or the total alone when the split is not given."""
+    if lesson.exercise_minutes is None:
+        return f"{lesson.minutes}"
+    return f"{lesson.minutes - lesson.exercise_minutes} + {lesson.exercise_minutes}"
+
+
 def schedule_table(prefix: str = "", start_minutes: int = 9 * 60 + 30) -> str:
     """A day's workshop from the lessons' own timings: a setup check, a break after every second lesson, lunch mid-way."""
     lessons = load().lessons
     clock = start_minutes
 
-    def slot(length: int, what: str) -> str:
+    def slot(length: int, what: str, split: str = "", skip: str = "") -> str:
         nonlocal clock
-        row = f"| {clock // 60:02d}:{clock % 60:02d} | {length} min | {what} |"
+        row = f"| {clock // 60:02d}:{clock % 60:02d} | {length} min | {what} | {split} | {skip} |"
         clock += length
         return row
 
-    rows = [slot(15, "Setup check: everyone's `make check LESSON=1` ends with *Not done yet*")]
+    rows = [slot(15, "Setup check: everyone's `make doctor` ends with `ready`")]
     for index, lesson in enumerate(lessons, start=1):
-        rows.append(slot(lesson.minutes, lesson_link(lesson, prefix)))
+        rows.append(slot(lesson.minutes, lesson_link(lesson, prefix), lesson_split(lesson),
+                         "; ".join(skippable_links(lesson, prefix))))
         if index == len(lessons) // 2:
             rows.append(slot(60, "Lunch"))
         elif index % 2 == 0 and index < len(lessons):
             rows.append(slot(10, "Break"))
     rows.append(slot(15, "Wrap-up: `make progress`, questions, what to read next"))
     total = sum(lesson.minutes for lesson in lessons)
-    return ("| start | length | what |\n|---|---|---|\n" + "\n".join(rows)
-            + f"\n\nLessons alone: {total // 60} h {total % 60:02d} min. For a week of evenings, take one lesson an evening.")
+    exercises = sum(lesson.exercise_minutes or 0 for lesson in lessons)
+    return ("| start | length | what | teaching + exercises (min) | skip when late |\n|---|---|---|---|---|\n"
+            + "\n".join(rows)
+            + f"\n\nLessons alone: {total // 60} h {total % 60:02d} min, of which {exercises} min of exercises. "
+            "For a week of evenings, take one lesson an evening.")
 
 
 # ---------------------------------------------------------------- where a lesson teaches an error

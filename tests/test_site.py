@@ -251,6 +251,26 @@ def test_every_command_a_page_gives_exists(page: str) -> None:
         assert command in COMMANDS or (ROOT / "course" / f"{command}.py").is_file(), f"{page}: python -m course {command}"
 
 
+def test_the_readme_and_the_site_give_the_lesson_length_from_course_toml(site: Path) -> None:
+    lessons = load().lessons
+    low, high = min(lesson.minutes for lesson in lessons), max(lesson.minutes for lesson in lessons)
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert f"{low} to {high} minutes a lesson" in readme
+    assert f"{len(lessons)} lessons of {low} to {high} minutes" in "".join(read(site, "index.html").text)
+
+
+def test_the_schedule_splits_each_lesson_and_links_the_sections_to_skip(site: Path) -> None:
+    guide = read(site, "instructor/index.html")
+    text = "".join(guide.text)
+    for lesson in load().lessons:
+        if lesson.exercise_minutes is not None:
+            assert f"{lesson.minutes - lesson.exercise_minutes} + {lesson.exercise_minutes}" in text
+        for heading in lesson.skippable:
+            assert any(link.startswith(f"../lessons/{lesson.name}/#") for link in guide.links), heading
+    skipped = [(lesson.name, heading) for lesson in load().lessons for heading in lesson.skippable]
+    assert len(skipped) >= len(load().lessons) - 1
+
+
 def test_outline_skips_code_fences_and_numbers_repeated_headings_like_the_site() -> None:
     markdown = ("# Lesson 9: X\n\n## Errors you will meet\n\n```python\n# not a heading\n```\n\n"
                 "### `asyncio.run()` inside a loop\n\n```text\nRuntimeError: boom\n```\n\n## Errors you will meet\n")
