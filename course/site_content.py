@@ -148,8 +148,22 @@ def teaching_section(lesson: Lesson, error: KnownError) -> tuple[str, str] | Non
     return before[-1] if before else None
 
 
+_CODE_START = ("async def ", "def ", "async with ", "with ", "await ", "import ", "from ")
+
+
 def error_title(error: KnownError) -> str:
-    return error.id.replace("-", " ").capitalize()
+    """The message a learner sees and searches for: the text's first line, or, when the text starts with the code
+    that raises, the raised line with the error's name. Never longer than a heading can show."""
+    lines = [line.strip() for line in error.text.splitlines() if line.strip()]
+    raised = [line.removeprefix("E").strip() for line in lines if line.startswith("E ")]
+    if lines[0].startswith(_CODE_START) and raised:
+        return f"{raised[-1]} ({error.id.replace('-', ' ')})"
+    return lines[0] if len(lines[0]) <= 100 else lines[0][:99].rsplit(" ", 1)[0] + " …"
+
+
+def error_heading(error: KnownError) -> str:
+    """`### ``message`` {#id}`: shown as code (messages hold `<...>` and backticks), anchored by the stable id."""
+    return f"### `` {error_title(error)} `` {{#{error.id}}}"
 
 
 def troubleshooting_page() -> str:
@@ -170,7 +184,7 @@ def troubleshooting_page() -> str:
             where = lesson_link(lesson)
             if section:
                 where = f"[lesson {lesson.number}, *{section[1]}*](lessons/{lesson.name}.md#{section[0]})"
-            parts += [f"### {error_title(error)}", "", "```text", error.text, "```", "",
+            parts += [error_heading(error), "", "```text", error.text, "```", "",
                       f"**What it means.** {error.means}", "", f"**Fix.** {error.fix}", "",
                       f"**Where the course teaches it:** {where}.", ""]
     return "\n".join(parts)
@@ -185,7 +199,7 @@ def lesson_errors(number: int, prefix: str = "") -> str:
     for error in mine:
         first_line = error.text.splitlines()[0]
         short = first_line if len(first_line) <= 90 else first_line[:87] + "..."
-        anchor = slugify(error_title(error), "-")
+        anchor = error.id
         bullets.append(f"- `` {short} `` ([more]({prefix}troubleshooting.md#{anchor})): {error.fix}")
     return "\n".join(bullets)
 

@@ -12,6 +12,7 @@ and so does the copy that `make handout` makes.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -78,8 +79,15 @@ def on_files(files: Files, config) -> Files:  # noqa: ANN001
     return files
 
 
+# The notebook's first cell: it configures ipytest in the kernel, and means nothing on a web page.
+NOTEBOOK_SETUP = re.compile(r"```python\nfrom course\.nb import setup\n\nsetup\(\)\n```\n")
+NOTEBOOK_SETUP_NOTE = "*In the notebook, a first cell runs `setup()` from `course.nb`; this page leaves it out.*\n"
+
+
 def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ANN001
     source_depth, url_depth = page.file.src_uri.count("/"), page.url.count("/")
+    if page.file.src_uri.startswith("lessons/"):
+        markdown = NOTEBOOK_SETUP.sub(NOTEBOOK_SETUP_NOTE, markdown)
     markdown = markdown.replace("<!-- repo-url -->", config.get("repo_url") or "<the course's repository>")
     for group in GROUPS:  # how many packages each lock installs, counted from the lock itself
         count = len({pin.name for pin in parse(lock_path(ROOT, group).read_text(encoding="utf-8"))})

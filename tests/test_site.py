@@ -15,7 +15,7 @@ from course import locks
 from course.diagnose import known_errors
 from course.metadata import load
 from course.paths import ROOT
-from course.site_content import lesson_outline, pinned_versions
+from course.site_content import error_title, lesson_outline, pinned_versions
 from course.site_hooks import pages_url
 from tests.sitebuild import build_site
 
@@ -269,6 +269,24 @@ def test_the_schedule_splits_each_lesson_and_links_the_sections_to_skip(site: Pa
             assert any(link.startswith(f"../lessons/{lesson.name}/#") for link in guide.links), heading
     skipped = [(lesson.name, heading) for lesson in load().lessons for heading in lesson.skippable]
     assert len(skipped) >= len(load().lessons) - 1
+
+
+def test_troubleshooting_headings_are_the_messages_with_stable_anchors(site: Path) -> None:
+    page = read(site, "troubleshooting/index.html")
+    text = "".join(page.text)
+    for error in known_errors():
+        assert error.id in page.ids, error.id
+        assert error_title(error) in text
+        assert error.id.replace("-", " ").capitalize() not in text.split("Troubleshooting", 1)[1].splitlines()
+    assert error_title(next(e for e in known_errors() if e.id == "sys-exit")) == "SystemExit: 1"
+
+
+def test_notebook_setup_cells_stay_in_the_notebooks_only(site: Path) -> None:
+    for lesson in load().lessons:
+        assert "from course.nb import setup" in lesson.page.read_text(encoding="utf-8")
+        text = "".join(read(site, f"lessons/{lesson.name}/index.html").text)
+        assert "from course.nb import setup" not in text, lesson.name
+        assert "a first cell runs setup() from course.nb" in text, lesson.name
 
 
 def test_outline_skips_code_fences_and_numbers_repeated_headings_like_the_site() -> None:
