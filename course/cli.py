@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from course import progress, quiz
 from course.metadata import Lesson, load
@@ -71,16 +73,21 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_progress(args: argparse.Namespace) -> int:
-    state = progress.load_state()["lessons"]
+    report = progress.summary()
+    if args.json is not None:
+        text = json.dumps(report, indent=2) + "\n"
+        if args.json == "-":
+            print(text, end="")
+        else:
+            Path(args.json).write_text(text, encoding="utf-8")
+            print(f"Wrote {args.json}: hand it in ({report['done']} of {len(report['lessons'])} lessons done).")
+        return 0
     print(f"{'lesson':<48} {'status':<12} {'tests':>7} {'bugs caught':>12}")
-    for lesson in load().lessons:
-        entry = state.get(str(lesson.number))
-        status = "not started" if entry is None else "done" if entry["complete"] else "in progress"
-        tests = f"{entry['passing']}/{entry['tests']}" if entry else "-"
-        bugs = f"{entry['caught']}/{entry['bugs']}" if entry and entry["bugs"] else "-"
-        print(f"{lesson.number:>2}. {lesson.title:<44} {status:<12} {tests:>7} {bugs:>12}")
-    done = sum(1 for e in state.values() if e["complete"])
-    print(f"\n{done} of {len(load().lessons)} lessons done.")
+    for entry in report["lessons"]:
+        tests = f"{entry['passing']}/{entry['tests']}" if entry["tests"] is not None else "-"
+        bugs = f"{entry['caught']}/{entry['bugs']}" if entry["bugs"] else "-"
+        print(f"{entry['number']:>2}. {entry['title']:<44} {entry['status']:<12} {tests:>7} {bugs:>12}")
+    print(f"\n{report['done']} of {len(report['lessons'])} lessons done.")
     return 0
 
 
@@ -210,7 +217,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 # Tools with their own options: course/<name>.py has add_arguments(parser) and main(args).
-TOOLS = ("doctor", "bench", "stress", "loadtest", "audit")
+TOOLS = ("install", "doctor", "bench", "stress", "loadtest", "audit")
 
 
 def _tool(name: str) -> Callable[[argparse.Namespace], int]:
@@ -228,6 +235,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, bool]] = {
     "verify": (cmd_verify, "prove the whole course is sound (what make test runs)", False),
     "sync": (cmd_sync, "regenerate every lesson notebook from its Markdown", False),
     "notebook": (cmd_notebook, "run one lesson's notebook and check its expected outputs", True),
+    "setup": (_tool("install"), "create .venv and install the pinned packages (what make setup runs)", False),
     "doctor": (_tool("doctor"), "check this machine's setup for the course, and say how to fix it", False),
     "bench": (_tool("bench"), "measure how long grading, the suites and verify take", False),
     "stress": (_tool("stress"), "run the suites and solutions many times in random orders, to find flaky tests", False),
@@ -253,10 +261,14 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="run every reference test against every bug: which test catches which")
         if name == "watch":
             command.add_argument("--interval", type=float, default=1.0, help="seconds between checks for changes")
+        if name == "progress":
+            command.add_argument("--json", nargs="?", const="-", metavar="FILE",
+                                 help="print the progress as JSON, or write it to FILE to hand in")
         if name == "verify":
             command.add_argument("--only", action="append", help="run only these steps (repeatable)")
-        if name in TOOLS:
-            importlib.import_module(f"course.{name}").add_arguments(command)
+        tool = "install" if name == "setup" else name
+        if tool in TOOLS:
+            importlib.import_module(f"course.{tool}").add_arguments(command)
     return parser
 
 

@@ -81,6 +81,8 @@ class Lesson:
     summary: str
     exercises: tuple[Exercise, ...]
     bugs: tuple[Bug, ...] = field(default=())
+    exercise_minutes: int | None = None  # of `minutes`: the rest is teaching (the instructor's schedule shows both)
+    skippable: tuple[str, ...] = ()      # headings of sections an instructor may leave for later
 
     @property
     def name(self) -> str:
@@ -155,7 +157,8 @@ def parse(text: str) -> Course:
                 raise MetadataError(f"bug {bug.id}: no exercise named {bug.exercise} in lesson {raw['number']}")
         lessons.append(Lesson(number=raw["number"], slug=raw["slug"], title=raw["title"],
                               minutes=raw["minutes"], summary=raw["summary"].strip(),
-                              exercises=exercises, bugs=bugs))
+                              exercises=exercises, bugs=bugs, exercise_minutes=raw.get("exercise_minutes"),
+                              skippable=tuple(raw.get("skippable", ()))))
     return Course(title=data["course"]["title"], lessons=tuple(sorted(lessons, key=lambda l: l.number)))
 
 

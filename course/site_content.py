@@ -9,6 +9,7 @@ from markdown.extensions.toc import slugify, unique
 
 from course.diagnose import KnownError, known_errors
 from course.metadata import Lesson, load
+from course.locks import lock_path, parse
 from course.paths import ROOT
 from course.variants import diff
 
@@ -19,13 +20,9 @@ TAUGHT = ("fastapi", "starlette", "httpx", "pytest", "pytest-asyncio", "anyio", 
 
 
 def pinned_versions() -> dict[str, str]:
-    """Exact versions from requirements.lock, the one place they are pinned."""
-    pins = {}
-    for line in (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines():
-        name, _, version = line.partition("==")
-        if version:
-            pins[name.strip().lower()] = version.strip()
-    return pins
+    """Exact versions from requirements-dev.lock, which holds every pin of the smaller locks too."""
+    text = lock_path(ROOT, "dev").read_text(encoding="utf-8")
+    return {pin.name: pin.version for pin in parse(text) if not pin.marker}
 
 
 def versions_table() -> str:
@@ -55,28 +52,50 @@ def course_length() -> str:
             "a day's workshop or a week of evenings")
 
 
+def skippable_links(lesson: Lesson, prefix: str = "") -> list[str]:
+    """Links to the sections an instructor may leave for later (course.toml `skippable`, by heading title)."""
+    headings = lesson_outline(lesson.page.read_text(encoding="utf-8"))[0] if lesson.page.exists() else []
+    anchors = {title: anchor for _, level, anchor, title in headings if level == 2}
+    titles = [_heading_text(heading) for heading in lesson.skippable]  # as the page shows it: no backticks
+    missing = [title for title in titles if title not in anchors]
+    if missing:
+        raise ValueError(f"lesson {lesson.number}: course.toml skippable names no section of the page: {missing}")
+    return [f"[{title}]({prefix}lessons/{lesson.name}.md#{anchors[title]})" for title in titles]
+
+
+def lesson_split(lesson: Lesson) -> str:
+    """`25 + 20`: teaching minutes + exercise minutes, or the total alone when the split is not given."""
+    if lesson.exercise_minutes is None:
+        return f"{lesson.minutes}"
+    return f"{lesson.minutes - lesson.exercise_minutes} + {lesson.exercise_minutes}"
+
+
 def schedule_table(prefix: str = "", start_minutes: int = 9 * 60 + 30) -> str:
     """A day's workshop from the lessons' own timings: a setup check, a break after every second lesson, lunch mid-way."""
     lessons = load().lessons
     clock = start_minutes
 
-    def slot(length: int, what: str) -> str:
+    def slot(length: int, what: str, split: str = "", skip: str = "") -> str:
         nonlocal clock
-        row = f"| {clock // 60:02d}:{clock % 60:02d} | {length} min | {what} |"
+        row = f"| {clock // 60:02d}:{clock % 60:02d} | {length} min | {what} | {split} | {skip} |"
         clock += length
         return row
 
-    rows = [slot(15, "Setup check: everyone's `make check LESSON=1` ends with *Not done yet*")]
+    rows = [slot(15, "Setup check: everyone's `make doctor` ends with `ready`")]
     for index, lesson in enumerate(lessons, start=1):
-        rows.append(slot(lesson.minutes, lesson_link(lesson, prefix)))
+        rows.append(slot(lesson.minutes, lesson_link(lesson, prefix), lesson_split(lesson),
+                         "; ".join(skippable_links(lesson, prefix))))
         if index == len(lessons) // 2:
             rows.append(slot(60, "Lunch"))
         elif index % 2 == 0 and index < len(lessons):
             rows.append(slot(10, "Break"))
     rows.append(slot(15, "Wrap-up: `make progress`, questions, what to read next"))
     total = sum(lesson.minutes for lesson in lessons)
-    return ("| start | length | what |\n|---|---|---|\n" + "\n".join(rows)
-            + f"\n\nLessons alone: {total // 60} h {total % 60:02d} min. For a week of evenings, take one lesson an evening.")
+    exercises = sum(lesson.exercise_minutes or 0 for lesson in lessons)
+    return ("| start | length | what | teaching + exercises (min) | skip when late |\n|---|---|---|---|---|\n"
+            + "\n".join(rows)
+            + f"\n\nLessons alone: {total // 60} h {total % 60:02d} min, of which {exercises} min of exercises. "
+            "For a week of evenings, take one lesson an evening.")
 
 
 # ---------------------------------------------------------------- where a lesson teaches an error
@@ -129,8 +148,22 @@ def teaching_section(lesson: Lesson, error: KnownError) -> tuple[str, str] | Non
     return before[-1] if before else None
 
 
+_CODE_START = ("async def ", "def ", "async with ", "with ", "await ", "import ", "from ")
+
+
 def error_title(error: KnownError) -> str:
-    return error.id.replace("-", " ").capitalize()
+    """The message a learner sees and searches for: the text's first line, or, when the text starts with the code
+    that raises, the raised line with the error's name. Never longer than a heading can show."""
+    lines = [line.strip() for line in error.text.splitlines() if line.strip()]
+    raised = [line.removeprefix("E").strip() for line in lines if line.startswith("E ")]
+    if lines[0].startswith(_CODE_START) and raised:
+        return f"{raised[-1]} ({error.id.replace('-', ' ')})"
+    return lines[0] if len(lines[0]) <= 100 else lines[0][:99].rsplit(" ", 1)[0] + " …"
+
+
+def error_heading(error: KnownError) -> str:
+    """`### ``message`` {#id}`: shown as code (messages hold `<...>` and backticks), anchored by the stable id."""
+    return f"### `` {error_title(error)} `` {{#{error.id}}}"
 
 
 def troubleshooting_page() -> str:
@@ -151,7 +184,7 @@ def troubleshooting_page() -> str:
             where = lesson_link(lesson)
             if section:
                 where = f"[lesson {lesson.number}, *{section[1]}*](lessons/{lesson.name}.md#{section[0]})"
-            parts += [f"### {error_title(error)}", "", "```text", error.text, "```", "",
+            parts += [error_heading(error), "", "```text", error.text, "```", "",
                       f"**What it means.** {error.means}", "", f"**Fix.** {error.fix}", "",
                       f"**Where the course teaches it:** {where}.", ""]
     return "\n".join(parts)
@@ -166,7 +199,7 @@ def lesson_errors(number: int, prefix: str = "") -> str:
     for error in mine:
         first_line = error.text.splitlines()[0]
         short = first_line if len(first_line) <= 90 else first_line[:87] + "..."
-        anchor = slugify(error_title(error), "-")
+        anchor = error.id
         bullets.append(f"- `` {short} `` ([more]({prefix}troubleshooting.md#{anchor})): {error.fix}")
     return "\n".join(bullets)
 
