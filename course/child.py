@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from course.exceptions import ExceptionCapture
+
 
 @dataclass(frozen=True)
 class RunSpec:
@@ -135,15 +137,16 @@ def run(spec: RunSpec) -> int:
     os.dup2(output, 2)
 
     collector = Collector(spec.progress_path)
+    raised = ExceptionCapture()
     session_error = None
     try:
-        code = int(pytest.main(spec.args, plugins=[collector]))
+        code = int(pytest.main(spec.args, plugins=[collector, raised]))
     except Exception as error:  # noqa: BLE001 - pytest itself raised after the tests ran: keep their results
         # e.g. a coroutine never awaited, found at the very end, is a warning and warnings are errors here
         code, session_error = 3, _headline(f"E {type(error).__name__}: {error}")
     Path(spec.result_path).write_text(json.dumps({
         "exit_code": code, "tests": collector.tests, "collection_errors": collector.collection_errors,
-        "session_error": session_error,
+        "session_error": session_error, "raised": {"tests": raised.tests, "collection": raised.collection},
     }), encoding="utf-8")
     return code
 
