@@ -10,7 +10,7 @@ learner's own module.
 from __future__ import annotations
 
 import inspect
-import sys
+import os
 import textwrap
 from pathlib import Path
 from types import TracebackType
@@ -24,7 +24,6 @@ MAX_MESSAGE = 2000  # characters of a message kept: enough for any rule, bounded
 MAX_FRAMES = 40  # innermost frames kept per exception
 MAX_DEPTH = 6  # causes, contexts and nested groups followed
 MAX_LEAVES = 20  # sub-exceptions kept per group
-_LIBRARY_ROOTS = tuple(sorted({str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}))
 
 
 def qualified_name(kind: type) -> str:
@@ -34,31 +33,32 @@ def qualified_name(kind: type) -> str:
 
 
 class FrameClassifier:
-    """Says whose code a file is, relative to the workspace pytest runs in."""
+    """Says whose code a file is, relative to the workspace pytest runs in (cached: a traceback
+    repeats the same few files, and this runs inside the test's time budget)."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root.resolve()
+        self.root = os.path.abspath(root) + os.sep
+        self._seen: dict[str, tuple[str, str]] = {}
 
     def describe(self, filename: str, line: int, function: str) -> dict[str, Any]:
-        path = Path(filename)
-        kind, shown = "library", filename
-        if not filename.startswith("<"):
-            resolved = path.resolve()
-            if resolved.is_relative_to(self.root) and "site-packages" not in resolved.parts:
-                shown = resolved.relative_to(self.root).as_posix()
-                kind = self._kind_in_workspace(resolved)
-            else:
-                shown = _library_path(resolved)
+        if filename not in self._seen:
+            self._seen[filename] = self._classify(filename)
+        kind, shown = self._seen[filename]
         return {"kind": kind, "file": shown, "line": line, "function": function}
 
-    def _kind_in_workspace(self, path: Path) -> str:
-        first = path.relative_to(self.root).parts[0]
-        if first == "app":
-            return "app"
-        name = path.name
+    def _classify(self, filename: str) -> tuple[str, str]:
+        if filename.startswith("<"):
+            return "library", filename
+        path = os.path.abspath(filename)
+        if not path.startswith(self.root) or f"{os.sep}site-packages{os.sep}" in path:
+            return "library", _library_path(Path(path))
+        shown = path[len(self.root):].replace(os.sep, "/")
+        name = shown.rsplit("/", 1)[-1]
+        if shown.startswith("app/"):
+            return "app", shown
         if name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py"):
-            return "test"
-        return "learner"
+            return "test", shown
+        return "learner", shown
 
 
 def _library_path(path: Path) -> str:
@@ -135,6 +135,8 @@ def _message(error: BaseException) -> str:
     try:
         if isinstance(error, BaseExceptionGroup):
             return error.message
+        if isinstance(error, pytest.FixtureLookupError):  # its str() is a tuple: say what pytest says
+            return error.msg or f"fixture '{error.argname}' not found"
         return str(error)
     except Exception:  # noqa: BLE001 - a broken __str__ must not break grading
         return f"<{type(error).__name__} whose message could not be read>"
@@ -184,10 +186,14 @@ class ExceptionCapture:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):  # noqa: ANN201
         report = yield
         if report.failed and call.excinfo is not None and self._classifier is not None:
+            try:
+                record = {"when": call.when, **describe(call.excinfo.value, self._classifier)}
+                code = _code_of(item, self._classifier)
+            except (Exception, pytest.fail.Exception):  # noqa: BLE001 - e.g. the test's timeout firing now:
+                return report  # the report itself must survive; this failure just gets no diagnosis
             entry = self.tests.setdefault(item.nodeid, {"raised": [], "code": []})
-            entry["raised"].append({"when": call.when, **describe(call.excinfo.value, self._classifier)})
-            if not entry["code"]:
-                entry["code"] = _code_of(item, self._classifier)
+            entry["raised"].append(record)
+            entry["code"] = entry["code"] or code
         return report
 
     def pytest_exception_interact(self, node: pytest.Item | pytest.Collector, call: pytest.CallInfo[Any],
