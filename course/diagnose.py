@@ -45,6 +45,7 @@ class KnownError:
     fix: str
     lesson: int
     section: str = ""  # the anchor of the lesson section that teaches it
+    also: tuple[int, ...] = ()  # other lessons whose "Errors you will meet" table lists it
     raised: tuple[Evidence, ...] = ()  # any one of them proves this error
     problem: re.Pattern[str] | None = None  # the grader's own message about a run that went wrong
 
@@ -72,7 +73,7 @@ def known_errors() -> tuple[KnownError, ...]:
     data = tomllib.loads(ERRORS_FILE.read_text(encoding="utf-8"))
     return tuple(KnownError(
         id=entry["id"], row=entry["row"], text=entry["text"], means=entry["means"], fix=entry["fix"],
-        lesson=entry["lesson"], section=entry.get("section", ""),
+        lesson=entry["lesson"], section=entry.get("section", ""), also=tuple(entry.get("also", ())),
         raised=tuple(_evidence(entry["id"], raw) for raw in entry.get("raised", ())),
         problem=_pattern(entry.get("problem"))) for entry in data["errors"])
 
