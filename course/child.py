@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from course.exceptions import ExceptionCapture
 from course.guards import Guards
 
 
@@ -144,15 +145,17 @@ def run(spec: RunSpec) -> int:
     collector = Collector(spec.progress_path)
     guards = Guards(spec.learner_files, spec.schedule, spec.strict_waits)
     guards.install()  # before any test file is imported, so that `from asyncio import sleep` gets it too
+    raised = ExceptionCapture()
     session_error = None
     try:
-        code = int(pytest.main(spec.args, plugins=[collector, guards]))
+        code = int(pytest.main(spec.args, plugins=[collector, guards, raised]))
     except Exception as error:  # noqa: BLE001 - pytest itself raised after the tests ran: keep their results
         # e.g. a coroutine never awaited, found at the very end, is a warning and warnings are errors here
         code, session_error = 3, _headline(f"E {type(error).__name__}: {error}")
     Path(spec.result_path).write_text(json.dumps({
         "exit_code": code, "tests": collector.tests, "collection_errors": collector.collection_errors,
         "session_error": session_error, "guards": guards.as_json(), "queued_seconds": _queued_seconds(),
+        "raised": {"tests": raised.tests, "collection": raised.collection},
     }), encoding="utf-8")
     return code
 

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from course import progress, quiz
+from course import hints, progress, quiz
 from course.metadata import Lesson, load
 from course.paths import ROOT
 
@@ -34,8 +34,10 @@ def parse_lesson(text: str) -> Lesson:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from course import notebooks  # jupytext and nbformat take seconds to import: only where needed
+    from course import error_tables, notebooks  # jupytext and nbformat take seconds to import: only where needed
 
+    for page in error_tables.sync():
+        print(f"wrote the errors table of {page.relative_to(page.parent.parent)} (from course/errors.toml)")
     changed = notebooks.sync()
     for path in changed:
         print(f"wrote {path.relative_to(path.parent.parent)}")
@@ -99,13 +101,16 @@ def cmd_hint(args: argparse.Namespace) -> int:
         print(f"Every exercise of lesson {lesson.number} passed at your last check. No hint needed.")
         return 0
     exercise = todo[0]
-    level = progress.next_hint_level(lesson.number, exercise.file)
-    names = ("nudge", "concept", "near-solution")
-    shown = min(level, len(exercise.hints) - 1)
-    print(f"Hint {shown + 1}/{len(exercise.hints)} ({names[min(shown, 2)]}) for {exercise.file}:\n")
-    print(exercise.hints[shown])
-    if level + 1 < len(exercise.hints):
+    hint = hints.choose(lesson, exercise, progress.missed_bugs(lesson.number, exercise.file),
+                        progress.hint_levels(lesson.number, exercise.file))
+    progress.hint_shown(lesson.number, exercise.file, hint.target, hint.level)
+    about = f", for the missed {hint.target}" if hint.target != "exercise" else ""
+    print(f"Hint ({hints.LEVELS[min(hint.level, 2)]}{about}) for {exercise.file}:\n")
+    print(hint.text)
+    if hint.stronger:
         print(f"\nRun `make hint LESSON={lesson.number}` again for a stronger hint.")
+    else:
+        print("\nThat is the strongest hint for this; `make check` again shows what is still missed.")
     return 0
 
 

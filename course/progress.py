@@ -36,18 +36,28 @@ def record(result: LessonResult) -> None:
         "bugs": len(bugs),
         "caught": sum(b.caught for b in bugs),
         "exercises": {e.exercise.file: e.complete for e in result.exercises},
+        # the bugs each exercise let through (checked only once its tests pass): what `make hint` aims at
+        "missed": {e.exercise.file: [b.bug.id for b in e.bugs if not b.caught and not b.problem]
+                   for e in result.exercises if e.passing and not e.failing},
     }
     save_state(state)
 
 
-def next_hint_level(lesson: int, exercise: str) -> int:
-    """Advance and return the hint level (0-based) for this exercise."""
+def missed_bugs(lesson: int, exercise: str) -> list[str]:
+    """The bugs this exercise's tests let through at the last check."""
+    return load_state()["lessons"].get(str(lesson), {}).get("missed", {}).get(exercise, [])
+
+
+def hint_levels(lesson: int, exercise: str) -> dict[str, int]:
+    """The highest hint level already shown, per target ("exercise", "bug ID") of this exercise."""
+    prefix = f"{lesson}:{exercise}:"
+    return {key.removeprefix(prefix): level for key, level in load_state()["hints"].items() if key.startswith(prefix)}
+
+
+def hint_shown(lesson: int, exercise: str, target: str, level: int) -> None:
     state = load_state()
-    key = f"{lesson}:{exercise}"
-    level = state["hints"].get(key, -1) + 1
-    state["hints"][key] = level
+    state["hints"][f"{lesson}:{exercise}:{target}"] = level
     save_state(state)
-    return level
 
 
 def _git_user() -> str | None:

@@ -37,6 +37,8 @@ class TestResult:
     message: str
     text: str
     duration: float
+    # What the failing phases raised (course.exceptions): {"raised": [records], "code": [sources]}.
+    failure: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,11 @@ def _collect(running: _Running, status: int | None, seconds: float, stopped: str
         data = json.loads(result_path.read_text(encoding="utf-8"), object_hook=lambda entry: {
             key: _without_workspace(value, running.spec.workspace) if isinstance(value, str) else value
             for key, value in entry.items()})
-        tests = {node: TestResult(**entry) for node, entry in data["tests"].items()}
+        raised = data.get("raised", {})
+        tests = {node: TestResult(**entry, failure=raised.get("tests", {}).get(node, {}))
+                 for node, entry in data["tests"].items()}
+        for error in data["collection_errors"]:
+            error["raised"] = raised.get("collection", {}).get(error["nodeid"], [])
         crashed = _internal_error(output) if data["exit_code"] == 3 and not tests else None
         if data.get("session_error"):
             crashed = f"pytest ended with an error after the tests had run: {data['session_error']}"

@@ -134,18 +134,11 @@ def lesson_outline(markdown: str) -> tuple[list[tuple[int, int, str, str]], list
 
 
 def teaching_section(lesson: Lesson, error: KnownError) -> tuple[str, str] | None:
-    """(anchor, title) of the lesson section that shows this error: where its text is real output, else anywhere."""
-    if not lesson.page.exists():
+    """(anchor, title) of the lesson section that teaches this error (its `section` in errors.toml)."""
+    if not error.section or not lesson.page.exists():
         return None
-    markdown = lesson.page.read_text(encoding="utf-8")
-    headings, text_fences = lesson_outline(markdown)
-    hits = sorted(m.start() for pattern in error.patterns for m in pattern.finditer(markdown))
-    in_output = [hit for hit in hits if any(start <= hit < end for start, end in text_fences)]
-    if not hits:
-        return None
-    first = (in_output or hits)[0]
-    before = [(anchor, title) for offset, level, anchor, title in headings if offset < first and level in (2, 3)]
-    return before[-1] if before else None
+    headings, _ = lesson_outline(lesson.page.read_text(encoding="utf-8"))
+    return next(((anchor, title) for _, _, anchor, title in headings if anchor == error.section), None)
 
 
 _CODE_START = ("async def ", "def ", "async with ", "with ", "await ", "import ", "from ")

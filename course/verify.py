@@ -1,7 +1,8 @@
 """`python -m course verify`: the course proves itself, or says what is broken and where.
 
 Steps (each can be run alone with --only NAME):
-  metadata   every lesson has its page, notebook, exercises and solutions; every bug applies
+  metadata   every lesson has its page, notebook, exercises and solutions; every bug applies;
+             each lesson's errors table is what course/errors.toml gives; hints name only what exists
   shipped    every lesson is incomplete as shipped (the learner has work to do), judged on the
              exercises as committed, never on a learner's edits
   solutions  every solution passes on the real app, in random order, and catches every bug
@@ -29,7 +30,7 @@ from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from course import notebooks, quiz
+from course import error_tables, hints, notebooks, quiz
 from course.grading import grade
 from course.metadata import Lesson, load
 from course.paths import ROOT
@@ -72,7 +73,7 @@ def check_metadata() -> list[str]:
                 patched_files(bug)
             except (PatchError, FileNotFoundError) as error:
                 problems.append(f"{where}: {error}")
-    return problems
+    return problems + error_tables.drift() + hints.unknown_names()
 
 
 notes: list[str] = []  # what a step says even when it passes (printed under its line, then cleared)

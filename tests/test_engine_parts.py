@@ -7,7 +7,8 @@ import pytest
 
 from course import quiz, stress
 from course.cli import main, parse_lesson
-from course.diagnose import known_errors, match
+from course import code_checks
+from course.diagnose import group_headline, match_raised, shorten
 from course.metadata import Bug, Patch
 from course.notebooks import expected_output_mismatches
 from course.variants import PatchError, apply_patch, diff
@@ -26,15 +27,47 @@ def test_an_unknown_lesson_gets_one_sentence_and_exit_2(text: str, capsys: pytes
     assert err.count("\n") == 0
 
 
-@pytest.mark.parametrize("error", [e for e in known_errors() if e.patterns], ids=lambda e: e.id)
-def test_every_known_error_recognises_its_own_text(error) -> None:  # noqa: ANN001
-    assert match(error.text) == error
+def _raised(kind: str, message: str, *mro: str, frames: tuple[str, ...] = ()) -> dict:
+    return {"type": kind, "mro": [kind, *mro, "BaseException"], "message": message, "facts": {},
+            "frames": [{"kind": "library", "file": f, "line": 1, "function": "f"} for f in frames]}
+
+
+def test_a_rule_matches_what_was_raised_never_a_quoted_message() -> None:
+    quoted = _raised("AssertionError", "Event loop is closed: coroutine 'x' was never awaited", "Exception")
+    assert match_raised([quoted]) is None
+    assert match_raised([_raised("RuntimeError", "Event loop is closed", "Exception")]).id == "loop-closed"
 
 
 def test_specific_errors_win_over_general_ones() -> None:
-    text = "RuntimeError: Task <Task pending name='anyio.from_thread.BlockingPortal._call_func'> got Future attached to a different loop"
-    assert match(text).id == "testclient-in-async-test"
-    assert match("Failed: Timeout (>15.0s) from pytest-timeout.").id == "hang"
+    portal = _raised("RuntimeError", "Task <Task pending name='anyio.from_thread.BlockingPortal._call_func'> got "
+                     "Future <Future pending> attached to a different loop", "Exception")
+    assert match_raised([portal]).id == "testclient-in-async-test"
+    hang = _raised("Failed", "Timeout (>15.0s) from pytest-timeout.", "OutcomeException",
+                   frames=("pytest_timeout.py", "_pytest/outcomes.py"))
+    assert match_raised([hang]).id == "hang"
+    assert match_raised([hang], ["async def test_x():\n    TestClient(app).get('/')\n"]).id == "testclient-hang-in-async-test"
+
+
+def test_a_group_is_diagnosed_by_its_leaves_and_headlined_with_them() -> None:
+    leaf = _raised("RuntimeError", "Event loop is closed", "Exception")
+    group = {**_raised("ExceptionGroup", "unhandled errors in a TaskGroup", "BaseExceptionGroup"), "exceptions": [leaf]}
+    assert match_raised([group]).id == "loop-closed"
+    assert group_headline(group) == "ExceptionGroup (1 error): RuntimeError: Event loop is closed"
+
+
+def test_code_checks_read_code_not_docstrings_comments_or_strings() -> None:
+    quoting = 'async def test_x():\n    """time.sleep(1) and TestClient(app)"""\n    # time.sleep(2)\n    s = "TestClient(app)"\n'
+    assert not code_checks.time_sleep_in_async_def([quoting]) and not code_checks.testclient_in_async_def([quoting])
+    in_a_thread = "async def test_x():\n    def work():\n        time.sleep(1)\n    await asyncio.to_thread(work)\n"
+    assert not code_checks.time_sleep_in_async_def([in_a_thread])
+    assert code_checks.time_sleep_in_async_def(["async def test_x():\n    time.sleep(1)\n"])
+
+
+def test_a_headline_is_never_cut_inside_a_word() -> None:
+    text = "AssertionError: " + " ".join(["averyveryverylongword"] * 20)
+    short = shorten(text, 80)
+    assert len(short) <= 80 and short.endswith(" …")
+    assert short.removesuffix(" …").split(" ")[-1] == "averyveryverylongword"
 
 
 RECALL = """
