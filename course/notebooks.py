@@ -89,19 +89,29 @@ class Mismatch:
     reason: str
 
 
-ELISION = "…"  # a line that is exactly this, in a shown block, stands for one or more lines left out
+ELISION = "…"  # a line that is exactly this, in a shown block, says that lines were left out there
 
-# What may differ between the shown block and a new run, and nothing else:
+# What may differ between the shown block and a new run (on another machine, or another Python 3.11+),
+# and nothing else; each is masked the same way in the block and in the output:
 _VARYING = (
     (re.compile(r"0x[0-9a-fA-F]+"), "0x…"),  # memory addresses: new on every run
-    (re.compile(r"\b\d+\.\d+(?= ?s\b)"), "…"),  # durations in seconds ("in 0.12s", "5.01s call", "[took 8.1 s]")
+    (re.compile(r"\b\d+\.\d+(?= ?m?s\b)"), "…"),  # durations ("in 0.12s", "5.01s call", "[took 8.1 s]", "0.30 ms")
     (re.compile(r"\[gw\d+\]"), "[gw…]"),  # the pytest-xdist worker that happened to run a test
+    (re.compile(r"\bid='\d+'"), "id='…'"),  # object ids in unittest.mock's reprs
+    (re.compile(r"\b[0-9a-f]{32}\b"), "…"),  # random ids (uuid4().hex: conversation and request ids)
+    (re.compile(r"[^\s\"']*/ipykernel_\d+/"), "…/ipykernel_…/"),  # the kernel's folder for its cells' code
+    # where Python and its packages are installed ("/usr/lib/python3.11/", ".venv/lib/python3.11/site-packages/",
+    # or relative to the demo's folder, "../../usr/lib/..."), and the line numbers in those files:
+    (re.compile(r"[^\s\"'<>()\[\]]*/lib/python3\.\d+/(?:site-packages/)?"), "…/"),
+    (re.compile(r"(…/[\w/.-]+\.py):\d+"), r"\1:…"),
+    (re.compile(r'(File "…/[^"]+", line )\d+'), r"\1…"),
 )
 
 
 def normalise(text: str) -> list[str]:
     """The lines of `text` as compared: without colour codes, trailing spaces, or blank lines at either
-    end, and with the values in `_VARYING` (addresses, durations, xdist workers) masked."""
+    end, and with the values in `_VARYING` (addresses, durations, xdist workers, where Python and the
+    kernel keep their files) masked."""
     text = re.sub(r"\x1b\[[0-9;]*m", "", text)
     for pattern, mask in _VARYING:
         text = pattern.sub(mask, text)
@@ -126,9 +136,10 @@ def _cell_output(cell: nbformat.NotebookNode) -> str:
 
 
 def shows(shown: list[str], output: list[str]) -> bool:
-    """Whether a shown block is the output: line for line, where each `…` line stands for one or more
-    lines of the output left out (the lines around it must still follow each other in order)."""
-    pattern = "".join(r"(?:[^\n]*\n)+?" if line == ELISION else re.escape(line + "\n") for line in shown)
+    """Whether a shown block is the output: line for line, where each `…` line stands for the lines left
+    out there, however many the run printed (a thread dump, a list sorted by timings; possibly none),
+    and the lines around it must still appear in the same order."""
+    pattern = "".join(r"(?:[^\n]*\n)*?" if line == ELISION else re.escape(line + "\n") for line in shown)
     return re.fullmatch(pattern, "".join(line + "\n" for line in output)) is not None
 
 

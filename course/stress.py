@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -136,13 +137,32 @@ def report(targets: dict[str, Target]) -> str:
     return "\n".join(lines)
 
 
+@contextmanager
+def cpu_load(processes: int) -> Iterator[list[subprocess.Popen]]:
+    """`processes` busy loops beside the run, each keeping one CPU busy, as on a loaded machine:
+    a run must then be slower, never wrong. They end with the block."""
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(processes)]
+    try:
+        yield busy
+    finally:
+        for process in busy:
+            process.kill()
+        for process in busy:
+            process.wait()
+
+
 def main(args: argparse.Namespace) -> int:
+    if args.load < 0:
+        print(f"--load takes a number of busy processes, 0 or more; got {args.load}.", file=sys.stderr)
+        return 2
     lessons = [lesson for lesson in load().lessons if lesson.exercises and lesson.solution_dir.is_dir()
                and (args.lesson is None or lesson.number == args.lesson)]
     suite_runs = 0 if args.lesson is not None or args.no_suite else args.suite_runs
     print(f"stress: {len(lessons)} lesson(s) x {args.runs} runs, course suite x {suite_runs}, "
-          f"at most {args.minutes:g} minutes", flush=True)
-    targets = stress(lessons, args.runs, suite_runs, args.minutes, args.seed)
+          f"at most {args.minutes:g} minutes" + (f", beside {args.load} busy process(es)" if args.load else ""),
+          flush=True)
+    with cpu_load(args.load):
+        targets = stress(lessons, args.runs, suite_runs, args.minutes, args.seed)
     print(report(targets))
     return 1 if any(t.failures for t in targets.values()) else 0
 
@@ -154,3 +174,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lesson", type=int, help="only this lesson's solutions (no suite runs)")
     parser.add_argument("--no-suite", action="store_true", help="only the solutions")
     parser.add_argument("--seed", type=int, help="use this seed for every run (to replay a failure)")
+    parser.add_argument("--load", type=int, default=0, metavar="N",
+                        help="run N busy processes beside the runs, as on a loaded machine (e.g. 2)")

@@ -3,6 +3,7 @@ because the machine is busy (a correct solution must not fail under load)."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import textwrap
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from course import runner
+from course import runner, stress
 from course.child import RunSpec
 from course.runner import IDLE_WINDOW, _Clock
 
@@ -146,3 +147,16 @@ def test_an_import_that_waits_forever_is_stopped_with_a_clear_message(
     assert result.crashed is not None
     assert result.crashed.startswith("importing the test files did not finish within 1 s (and used no CPU for 1 s)")
     assert "waits forever?" in result.crashed
+
+
+def test_stress_load_runs_busy_processes_only_while_the_block_runs() -> None:
+    with stress.cpu_load(2) as busy:
+        assert len(busy) == 2 and all(process.poll() is None for process in busy)
+    assert all(process.returncode is not None for process in busy)
+
+
+def test_stress_refuses_a_negative_load(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser()
+    stress.add_arguments(parser)
+    assert stress.main(parser.parse_args(["--load", "-1", "--lesson", "1"])) == 2
+    assert capsys.readouterr().err == "--load takes a number of busy processes, 0 or more; got -1.\n"
