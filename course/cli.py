@@ -53,8 +53,9 @@ def cmd_notebook(args: argparse.Namespace) -> int:
     notebook = notebooks.execute(lesson.page)
     mismatches = notebooks.expected_output_mismatches(notebook)
     for mismatch in mismatches:
-        print(f"cell {mismatch.cell}: expected output line not found: {mismatch.missing!r}\n--- real output ---\n{mismatch.output}\n")
-    print(f"{lesson.page.name}: ran top to bottom; {len(mismatches)} expected-output mismatch(es).")
+        print(f"cell {mismatch.cell}: the shown block is not the cell's output ({mismatch.reason})\n"
+              f"--- shown ---\n{mismatch.shown}\n--- printed ---\n{mismatch.output}\n")
+    print(f"{lesson.page.name}: ran top to bottom; {len(mismatches)} shown block(s) differ from the real output.")
     return 1 if mismatches else 0
 
 

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -165,19 +166,39 @@ def report(targets: dict[str, Target]) -> str:
     return "\n".join(lines)
 
 
+@contextmanager
+def cpu_load(processes: int) -> Iterator[list[subprocess.Popen]]:
+    """`processes` busy loops beside the run, each keeping one CPU busy, as on a loaded machine:
+    a run must then be slower, never wrong. They end with the block."""
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(processes)]
+    try:
+        yield busy
+    finally:
+        for process in busy:
+            process.kill()
+        for process in busy:
+            process.wait()
+
+
 def main(args: argparse.Namespace) -> int:
+    if args.load < 0:
+        print(f"--load takes a number of busy processes, 0 or more; got {args.load}.", file=sys.stderr)
+        return 2
     lessons = [lesson for lesson in load().lessons if lesson.exercises and lesson.solution_dir.is_dir()
                and (args.lesson is None or lesson.number == args.lesson)]
     if args.corpus:
         print(f"stress: the weak-learner corpus and {len(lessons)} lesson(s)' solutions, graded as a learner's, "
               f"x {args.corpus} rounds, at most {args.minutes:g} minutes", flush=True)
-        targets = stress(corpus_plan(lessons, args.corpus), args.minutes, args.seed)
+        with cpu_load(args.load):
+            targets = stress(corpus_plan(lessons, args.corpus), args.minutes, args.seed)
         print(report(targets))
         return 1 if any(t.failures for t in targets.values()) else 0
     suite_runs = 0 if args.lesson is not None or args.no_suite else args.suite_runs
     print(f"stress: {len(lessons)} lesson(s) x {args.runs} runs, course suite x {suite_runs}, "
-          f"at most {args.minutes:g} minutes", flush=True)
-    targets = stress(plan(lessons, args.runs, suite_runs), args.minutes, args.seed)
+          f"at most {args.minutes:g} minutes" + (f", beside {args.load} busy process(es)" if args.load else ""),
+          flush=True)
+    with cpu_load(args.load):
+        targets = stress(plan(lessons, args.runs, suite_runs), args.minutes, args.seed)
     print(report(targets))
     return 1 if any(t.failures for t in targets.values()) else 0
 
@@ -192,3 +213,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--corpus", type=int, metavar="ROUNDS",
                         help="instead: grade every weak answer in tests/learners/ and every lesson's solutions "
                              "ROUNDS times, and count the gradings whose verdict differs from the expected one")
+    parser.add_argument("--load", type=int, default=0, metavar="N",
+                        help="run N busy processes beside the runs, as on a loaded machine (e.g. 2)")
