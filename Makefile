@@ -7,8 +7,9 @@ STAMP := $(VENV)/.installed-$(shell cksum < requirements.lock | cut -d' ' -f1)
 LESSON ?=
 # Extra options for reset, bugs, bench, stress and loadtest, e.g. make stress ARGS="--minutes 5".
 ARGS ?=
-# make app and make serve listen on 127.0.0.1 at 8001 and 8000 unless given one: make app PORT=8011.
-PORT ?=
+# Where make serve (the site) and make app (the chat app) listen on 127.0.0.1: make app APP_PORT=8011.
+PORT ?= 8000
+APP_PORT ?= 8001
 
 .PHONY: setup check progress hint watch quiz reset bugs verify test test-app serve site lab app bench stress loadtest doctor clean
 
@@ -72,7 +73,7 @@ site: $(STAMP)
 # The servers replace make's shell (exec): Ctrl-C stops them, and so does stopping make, since make
 # passes SIGTERM on to the process it runs.
 serve: $(STAMP)
-	@NO_MKDOCS_2_WARNING=1 exec $(PY) -m mkdocs serve --dev-addr 127.0.0.1:$(or $(PORT),8000)
+	@NO_MKDOCS_2_WARNING=1 exec $(PY) -m mkdocs serve --dev-addr 127.0.0.1:$(PORT)
 
 # JupyterLab on the lessons' notebooks, reachable from this machine only. The repository root goes on
 # PYTHONPATH so that the kernels, which start in lessons/, can import course and app.
@@ -81,7 +82,7 @@ lab: $(STAMP)
 	@PYTHONPATH="$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH}" $(PY) -m jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=lessons $(LAB_ARGS)
 
 app: $(STAMP)
-	@CHAT_FAKE_TOKEN_DELAY=$${CHAT_FAKE_TOKEN_DELAY:-0.03} exec $(PY) -m uvicorn app.main:app --host 127.0.0.1 --port $(or $(PORT),8001)
+	@CHAT_FAKE_TOKEN_DELAY=$${CHAT_FAKE_TOKEN_DELAY:-0.03} exec $(PY) -m uvicorn app.main:app --host 127.0.0.1 --port $(APP_PORT)
 
 bench: $(STAMP)
 	@$(PY) -m course bench $(ARGS)

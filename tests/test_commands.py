@@ -265,11 +265,12 @@ def _listening(port: int) -> bool:
 
 
 class Server:
-    """`make TARGET PORT=...` in its own process group, its output read by a thread so waits have deadlines."""
+    """`make TARGET PORT=...` (APP_PORT for the app) in its own process group, its output read by a thread so waits have deadlines."""
 
     def __init__(self, target: str, port: int, db: Path) -> None:
         env = _outside_make(CHAT_DB_PATH=str(db))  # not the learner's chat.db
-        self.process = subprocess.Popen(["make", "-s", *_up_to_date(), target, f"PORT={port}"], cwd=ROOT, text=True,
+        variable = "APP_PORT" if target == "app" else "PORT"
+        self.process = subprocess.Popen(["make", "-s", *_up_to_date(), target, f"{variable}={port}"], cwd=ROOT, text=True,
                                         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         start_new_session=True)
         self.lines: queue.Queue[str] = queue.Queue()
