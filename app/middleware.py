@@ -70,8 +70,7 @@ class BodySizeLimitMiddleware:
         limit = body_limit(scope)
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            error = too_large(limit)
-            response = error_response(Request(scope), ApiError(413, "payload_too_large", error.detail))
+            response = error_response(Request(scope), ApiError(413, "payload_too_large", too_large(limit)))
             await response(scope, receive, send)
             return
         counted = 0
@@ -81,11 +80,11 @@ class BodySizeLimitMiddleware:
             message = await receive()
             counted += len(message.get("body", b""))
             if counted > limit:
-                raise too_large(limit)
+                raise HTTPException(413, too_large(limit))
             return message
 
         await self.app(scope, receive_within_limit, send)
 
 
-def too_large(limit: int) -> HTTPException:
-    return HTTPException(413, f"The request body is larger than the limit of {limit} bytes.")
+def too_large(limit: int) -> str:
+    return f"The request body is larger than the limit of {limit} bytes."
