@@ -19,8 +19,9 @@ BUNDLE ?=
 INSTALL := $(PYTHON) -m course.install $(if $(BUNDLE),--bundle $(BUNDLE))
 # make serve's host; HOST=0.0.0.0 makes the site reachable from the room.
 HOST ?= 127.0.0.1
-# make app and make serve listen at 8001 and 8000 unless given a port: make app PORT=8011.
-PORT ?=
+# Where make serve (the site) and make app (the chat app) listen: make app APP_PORT=8011.
+PORT ?= 8000
+APP_PORT ?= 8001
 UV_VERSION := 0.13.9
 LOCK_TOOL := .cache/uv-$(UV_VERSION)
 COMPILE = $(LOCK_TOOL)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 --no-annotate \
@@ -117,7 +118,7 @@ learner-site: $(DEV)
 # The servers replace make's shell (exec): Ctrl-C stops them, and so does stopping make, since make
 # passes SIGTERM on to the process it runs.
 serve: $(DEV)
-	@NO_MKDOCS_2_WARNING=1 exec $(PY) -m mkdocs serve --dev-addr $(HOST):$(or $(PORT),8000)
+	@NO_MKDOCS_2_WARNING=1 exec $(PY) -m mkdocs serve --dev-addr $(HOST):$(PORT)
 
 # Publish the site to the repository's gh-pages branch (GitHub Pages); site_url in mkdocs.yml names the address.
 # COURSE_SITE=learner make deploy publishes the learner build instead.
@@ -135,7 +136,7 @@ lab: $(LAB)
 	@PYTHONPATH="$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH}" $(PY) -m jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=lessons $(LAB_ARGS)
 
 app: $(LEARNER)
-	@CHAT_FAKE_TOKEN_DELAY=$${CHAT_FAKE_TOKEN_DELAY:-0.03} exec $(PY) -m uvicorn app.main:app --host 127.0.0.1 --port $(or $(PORT),8001)
+	@CHAT_FAKE_TOKEN_DELAY=$${CHAT_FAKE_TOKEN_DELAY:-0.03} exec $(PY) -m uvicorn app.main:app --host 127.0.0.1 --port $(APP_PORT)
 
 bench: $(DEV)
 	@$(PY) -m course bench $(ARGS)

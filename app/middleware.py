@@ -10,8 +10,10 @@ import uuid
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.errors import ApiError, error_response
 from app.settings import Settings
 
 
@@ -51,10 +53,11 @@ def body_limit(scope: Scope) -> int:
 class BodySizeLimitMiddleware:
     """Answer 413 to a body over the limit, without reading it whole.
 
-    The check runs when the app reads the body: a declared `Content-Length` over the limit is
-    refused before a byte is read; a chunked body is counted as it arrives, and refused at the
-    first chunk past the limit. FastAPI passes an `HTTPException` raised while it reads the body on
-    to the app's error handlers, so the 413 has the app's error shape.
+    A declared `Content-Length` over the limit is refused before the app sees the request. A
+    chunked body is counted as the app reads it, and refused at the first chunk past the limit:
+    FastAPI passes an `HTTPException` raised while it reads a body on to the app's error handlers.
+    (Starlette 1.10's own `max_body_size` answers in plain text, and is fixed before the settings
+    are read.)
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -66,20 +69,22 @@ class BodySizeLimitMiddleware:
             return
         limit = body_limit(scope)
         declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            response = error_response(Request(scope), ApiError(413, "payload_too_large", too_large(limit)))
+            await response(scope, receive, send)
+            return
         counted = 0
 
         async def receive_within_limit() -> Message:
             nonlocal counted
-            if (declared.isdigit() and int(declared) > limit) or counted > limit:
-                raise too_large(limit)
             message = await receive()
             counted += len(message.get("body", b""))
             if counted > limit:
-                raise too_large(limit)
+                raise HTTPException(413, too_large(limit))
             return message
 
         await self.app(scope, receive_within_limit, send)
 
 
-def too_large(limit: int) -> HTTPException:
-    return HTTPException(413, f"The request body is larger than the limit of {limit} bytes.")
+def too_large(limit: int) -> str:
+    return f"The request body is larger than the limit of {limit} bytes."

@@ -265,11 +265,12 @@ def _listening(port: int) -> bool:
 
 
 class Server:
-    """`make TARGET PORT=...` in its own process group, its output read by a thread so waits have deadlines."""
+    """`make TARGET PORT=...` (APP_PORT for the app) in its own process group, its output read by a thread so waits have deadlines."""
 
     def __init__(self, target: str, port: int, db: Path) -> None:
         env = _outside_make(CHAT_DB_PATH=str(db))  # not the learner's chat.db
-        self.process = subprocess.Popen(["make", "-s", *_up_to_date(), target, f"PORT={port}"], cwd=ROOT, text=True,
+        variable = "APP_PORT" if target == "app" else "PORT"
+        self.process = subprocess.Popen(["make", "-s", *_up_to_date(), target, f"{variable}={port}"], cwd=ROOT, text=True,
                                         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         start_new_session=True)
         self.lines: queue.Queue[str] = queue.Queue()
@@ -287,6 +288,13 @@ class Server:
         while ready not in (line := self.lines.get(timeout=90)):
             assert line, "the server exited before it was ready:\n" + "".join(self.seen)
             self.seen.append(line)
+
+    def rest(self) -> str:
+        """Everything the server printed after it was ready, up to its exit."""
+        lines = []
+        while line := self.lines.get(timeout=30):
+            lines.append(line)
+        return "".join(lines)
 
     def close(self) -> None:
         if self.process.poll() is None:
@@ -309,7 +317,7 @@ def servers() -> Iterator[list[Server]]:
 @pytest.mark.parametrize(
     ("target", "ready", "stop"),
     [("app", "Uvicorn running on", "interrupt"), ("app", "Uvicorn running on", "terminate make"),
-     ("serve", "Serving on", "terminate make")],
+     ("serve", "Serving on", "interrupt"), ("serve", "Serving on", "terminate make")],
 )
 def test_stopping_make_stops_the_server_and_frees_its_port(
     target: str, ready: str, stop: str, servers: list[Server], tmp_path: Path
@@ -324,6 +332,8 @@ def test_stopping_make_stops_the_server_and_frees_its_port(
     else:  # `kill <make's pid>`
         server.process.send_signal(signal.SIGTERM)
     server.process.wait(timeout=60)
+    said = server.rest()
+    assert "Traceback" not in said, said
     assert not _listening(port), f"something still listens on {port} after make {target} stopped"
     leftovers = subprocess.run(["pgrep", "-g", str(server.process.pid)], capture_output=True, text=True).stdout.split()
     assert leftovers == [], f"make {target} left processes {leftovers} running"

@@ -93,7 +93,7 @@ async def test_a_body_at_the_limit_is_accepted(client: httpx.AsyncClient, path: 
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/chat", "/chat/stream"])
+@pytest.mark.parametrize("path", ["/chat", "/chat/stream", "/conversations/any/summary", "/no/such/route"])
 async def test_a_declared_length_over_the_limit_is_refused_before_reading(client: httpx.AsyncClient, path: str) -> None:
     body = Chunks(LIMIT + 1)
     response = await client.post(path, content=body, headers={**JSON, "Content-Length": str(LIMIT + 1)})
