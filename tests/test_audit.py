@@ -321,6 +321,20 @@ CASES = [
                 assert asyncio.get_running_loop()
          """), positive_ini="[pytest]\nasyncio_default_fixture_loop_scope = function\n",
          negative_ini="[pytest]\nasyncio_default_fixture_loop_scope = function\naddopts = -W error\n"),
+    Case("warnings-not-errors",  # a RuntimeWarning filter alone lets a forgotten await pass (checked with pytest 9.2)
+         test_file("""
+            @pytest.mark.asyncio
+            async def test_loop():
+                assert asyncio.get_running_loop()
+         """),
+         test_file("""
+            @pytest.mark.asyncio
+            async def test_loop():
+                assert asyncio.get_running_loop()
+         """), positive_ini="[pytest]\nasyncio_default_fixture_loop_scope = function\nfilterwarnings =\n"
+                            "    error::RuntimeWarning\n",
+         negative_ini="[pytest]\nasyncio_default_fixture_loop_scope = function\nfilterwarnings =\n"
+                      "    error::Warning\n    ignore::DeprecationWarning:somelib\n"),
     Case("sync-mock-awaited",
          test_file("""
             from unittest.mock import MagicMock
@@ -403,7 +417,8 @@ CASES = [
                     assert (await client.post("/chat")).status_code == 504
                 finally:
                     app.dependency_overrides.clear()
-         """), count=3),
+         """) | {"conftest.py": "from myapp.main import app, get_settings\n\n"
+                                "app.dependency_overrides[get_settings] = lambda: 'test settings'\n"}, count=3),
     Case("called-not-awaited",
          test_file("""
             from unittest.mock import AsyncMock
@@ -454,6 +469,11 @@ CASES = [
             @pytest.mark.skip(reason="not written yet")
             def test_later():
                 pass
+
+            def test_callback(bus):
+                def on_event(event):
+                    assert event == "done"
+                bus.run(on_event)
          """)),
     Case("gather-race",
          test_file("""
@@ -480,6 +500,20 @@ CASES = [
             async def test_two_things(client):
                 first, second = await asyncio.gather(client.get("/a"), client.post("/b"))
                 assert first.status_code == second.status_code
+         """)),
+    Case("gather-race",
+         test_file("""
+            @pytest.mark.asyncio
+            async def test_race(client):
+                first, second = await asyncio.gather(client.post("/chat", json={}), client.post("/chat", json={}))
+                assert first.status_code == second.status_code == 200
+         """),
+         test_file("""
+            @pytest.mark.asyncio
+            async def test_setup_in_bulk(client):
+                users = await asyncio.gather(*(client.post("/users", json={"n": n}) for n in range(3)))
+                results = await asyncio.gather(queue.get(), queue.get())
+                assert len(users) == len(results) + 1
          """)),
     Case("shared-module-state",
          test_file("""

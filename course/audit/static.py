@@ -21,7 +21,7 @@ LIFESPAN_RUNNERS = {"LifespanManager", "lifespan_context", "TestClient"}
 GATES = {"Barrier", "Event", "Condition", "Semaphore", "BoundedSemaphore"}
 CALL_CHECKS = {"assert_called", "assert_called_once", "assert_called_with", "assert_called_once_with", "assert_any_call",
                "assert_has_calls"}
-MUTATORS = {"append", "extend", "insert", "update", "setdefault", "add", "pop", "popitem", "remove", "clear", "discard"}
+MUTATORS = {"append", "extend", "insert", "update", "setdefault", "add", "pop", "popitem", "remove", "discard"}
 
 Rule = Callable[[Project, PytestConfig], Iterator[Finding]]
 
@@ -523,6 +523,8 @@ def _fresh_app(project: Project, fn: Function, write: ast.AST) -> bool:
 
 def override_not_cleared(project: Project, config: PytestConfig) -> Iterator[Finding]:
     for module in project.modules:
+        if module.is_conftest:
+            continue  # a conftest sets session-wide defaults on purpose; a test module's import-time override leaks
         for node in module.tree.body:
             if isinstance(node, ast.Assign) and any(_overrides_target(t) for t in node.targets):
                 yield _finding("override-not-cleared", None, node, module,
@@ -603,7 +605,8 @@ def _skipped(fn: Function) -> bool:
 def no_assertion(project: Project, config: PytestConfig) -> Iterator[Finding]:
     helpers = _asserting_helpers(project)
     for fn in _functions(project):
-        if fn.kind == "test" and not _skipped(fn) and not _asserts(fn.nodes, helpers):
+        # The whole test, nested functions included: a test may assert inside a callback it defines.
+        if fn.kind == "test" and not _skipped(fn) and not _asserts(list(ast.walk(fn.node)), helpers):
             yield _finding("no-assertion", fn, fn.node, fn.module)
 
 
@@ -616,8 +619,11 @@ def _same_calls(args: list[ast.expr]) -> bool:
 
     Calls without arguments (`queue.get()`, `event.wait()`) collect results; they are not actions that race.
     """
-    if any(isinstance(a, ast.Starred) and isinstance(a.value, (ast.GeneratorExp, ast.ListComp)) for a in args):
-        return True
+    for arg in args:  # `*(post() for _ in range(5))`: the loop variable does not change the call
+        if isinstance(arg, ast.Starred) and isinstance(arg.value, (ast.GeneratorExp, ast.ListComp)):
+            loop_names = {n.id for g in arg.value.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
+            if not any(isinstance(n, ast.Name) and n.id in loop_names for n in ast.walk(arg.value.elt)):
+                return True
     actions = [ast.unparse(a) for a in args if isinstance(a, ast.Call) and (a.args or a.keywords)]
     return len(actions) > len(set(actions))
 
