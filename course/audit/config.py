@@ -40,7 +40,7 @@ class PytestConfig:
         except ValueError:
             return text.split()
 
-    def _addopt(self, flag: str) -> str | None:
+    def addopt(self, flag: str) -> str | None:
         """The value given to `flag` in addopts (`--flag=v` or `--flag v`)."""
         opts = self.addopts
         for index, opt in enumerate(opts):
@@ -52,7 +52,7 @@ class PytestConfig:
 
     @property
     def asyncio_mode(self) -> str:
-        return (self._addopt("--asyncio-mode") or self._text("asyncio_mode") or "strict").lower()
+        return (self.addopt("--asyncio-mode") or self._text("asyncio_mode") or "strict").lower()
 
     @property
     def fixture_loop_scope(self) -> str | None:

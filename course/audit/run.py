@@ -76,7 +76,7 @@ def _order_args(plugin: str | None, seed: int | None) -> list[str]:
     return ["-p", "no:randomly"]
 
 
-def _parse_junit(path: Path, root: Path) -> tuple[dict[str, str], dict[str, float], dict[str, tuple[str, int]]]:
+def _parse_junit(path: Path) -> tuple[dict[str, str], dict[str, float], dict[str, tuple[str, int]]]:
     outcomes: dict[str, str] = {}
     seconds: dict[str, float] = {}
     locations: dict[str, tuple[str, int]] = {}
@@ -118,7 +118,7 @@ def run_once(python: str, root: Path, args: list[str], label: str, seed: int | N
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         wall = time.perf_counter() - started
-        outcomes, seconds, locations = _parse_junit(junit, cwd)
+        outcomes, seconds, locations = _parse_junit(junit)
     rel = {test: (_relative(file, cwd, root), line) for test, (file, line) in locations.items()}
     return Run(label, seed, outcomes, seconds, rel, wall, output, finished)
 

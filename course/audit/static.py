@@ -356,7 +356,7 @@ def _config_name(project: Project, config: PytestConfig) -> str:
 
 def _uses_asyncio(project: Project, config: PytestConfig) -> bool:
     """Does the suite run on pytest-asyncio? Only then do its settings matter."""
-    if any(key.startswith("asyncio_") for key in config.options) or config._addopt("--asyncio-mode"):
+    if any(key.startswith("asyncio_") for key in config.options) or config.addopt("--asyncio-mode"):
         return True
     for module in project.modules:
         if any(name.startswith("pytest_asyncio") for name in (*module.aliases.values(), *module.aliases)) or any(
