@@ -606,7 +606,8 @@ def no_assertion(project: Project, config: PytestConfig) -> Iterator[Finding]:
     helpers = _asserting_helpers(project)
     for fn in _functions(project):
         # The whole test, nested functions included: a test may assert inside a callback it defines.
-        if fn.kind == "test" and not _skipped(fn) and not _asserts(list(ast.walk(fn.node)), helpers):
+        if fn.kind == "test" and not _skipped(fn) and not _asserts(fn.nodes, helpers) \
+                and not _asserts(list(ast.walk(fn.node)), helpers):
             yield _finding("no-assertion", fn, fn.node, fn.module)
 
 
