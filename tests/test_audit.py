@@ -423,11 +423,21 @@ CASES = [
          test_file("""
             from unittest.mock import AsyncMock
 
+            @pytest.fixture
+            def redis():
+                client = AsyncMock()
+                return client
+
             @pytest.mark.asyncio
             async def test_notify(service):
                 notifier = AsyncMock()
                 await service.run(notifier)
                 notifier.send.assert_called_once_with("done")
+
+            @pytest.mark.asyncio
+            async def test_cache(service, redis):
+                await service.cache(redis, "k")
+                redis.set.assert_called_once()
          """),
          test_file("""
             from unittest.mock import AsyncMock, MagicMock
@@ -439,7 +449,7 @@ CASES = [
                 await service.run(notifier, log)
                 notifier.send.assert_awaited_once_with("done")
                 log.info.assert_called_once()
-         """)),
+         """), count=2),
     Case("no-assertion",
          test_file("""
             @pytest.mark.asyncio

@@ -549,11 +549,19 @@ def override_not_cleared(project: Project, config: PytestConfig) -> Iterator[Fin
             break
 
 
+def _returns_async_mock(fixture: Function) -> bool:
+    """A fixture whose value is an AsyncMock it made (`m = AsyncMock(); ...; return m`)."""
+    mocks = {name for name, (kind, _) in _fn_bindings(fixture).items() if kind == "async"}
+    return any(isinstance(n, (ast.Return, ast.Yield)) and n.value is not None and
+               (_mock_kind(n.value, fixture.module) == "async" or dotted(n.value, {}) in mocks) for n in fixture.nodes)
+
+
 def called_not_awaited(project: Project, config: PytestConfig) -> Iterator[Finding]:
     for module in project.modules:
         module_mocks = _bindings(list(module.tree.body), module)
         for fn in module.functions:
             mocks = {n for n, (kind, _) in {**module_mocks, **_fn_bindings(fn)}.items() if kind == "async"}
+            mocks |= {p for p in fn.params if (f := project.fixture(p, module)) and f.fixture and _returns_async_mock(f)}
             for call in fn.calls:
                 if not (isinstance(call.func, ast.Attribute) and call.func.attr in CALL_CHECKS):
                     continue
