@@ -55,11 +55,9 @@ class Case:
     extra: dict[str, str] = field(default_factory=dict)  # files both sides share
 
 
-def test_file(body: str) -> dict[str, str]:
+def module_with(body: str) -> dict[str, str]:
     return {"test_x.py": HEADER + textwrap.dedent(body)}
 
-
-test_file.__test__ = False  # a helper, not a test
 
 LIFESPAN_APP = {
     "myapp/__init__.py": "",
@@ -78,20 +76,20 @@ LIFESPAN_APP = {
 
 CASES = [
     Case("sleep-wait",
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_job():
                 await asyncio.sleep(0.2)  # the worker is usually done by now
                 assert True
          """),
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_job():
                 await asyncio.sleep(0)  # lets other tasks run: a checkpoint, not a wait
                 assert True
          """)),
     Case("poll-loop",
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_poll(client):
                 status = "queued"
@@ -100,7 +98,7 @@ CASES = [
                     status = (await client.get("/job")).json()["status"]
                 assert status == "done"
          """),
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_drain():
                 queue = asyncio.Queue()
@@ -109,7 +107,7 @@ CASES = [
                 assert queue.empty()
          """)),
     Case("blocking-call-in-async",
-         test_file("""
+         module_with("""
             import time
 
             @pytest.mark.asyncio
@@ -117,7 +115,7 @@ CASES = [
                 time.sleep(0.01)
                 assert True
          """),
-         test_file("""
+         module_with("""
             import time
 
             def test_sync_may_block():
@@ -125,7 +123,7 @@ CASES = [
                 assert True
          """), ruff=True),
     Case("unbounded-wait",
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_waits(stream, worker):
                 done = asyncio.Event()
@@ -133,7 +131,7 @@ CASES = [
                 await worker.queue.join()
                 assert await anext(stream) == "a"
          """),
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_waits(stream, worker):
                 done = asyncio.Event()
@@ -145,20 +143,20 @@ CASES = [
                     assert await anext(stream) == "a"
          """), count=3),
     Case("asyncclient-app",
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_get(app):
                 async with httpx.AsyncClient(app=app, base_url="http://test") as client:
                     assert (await client.get("/")).status_code == 200
          """),
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_get(app):
                 async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
                     assert (await client.get("/")).status_code == 200
          """)),
     Case("testclient-in-async-test",
-         test_file("""
+         module_with("""
             from fastapi.testclient import TestClient
 
             @pytest.fixture
@@ -173,7 +171,7 @@ CASES = [
             async def test_through_fixture(client):
                 assert client.get("/").status_code == 200
          """),
-         test_file("""
+         module_with("""
             from fastapi.testclient import TestClient
 
             def test_sync(app):
@@ -215,18 +213,18 @@ CASES = [
                 loop = asyncio.new_event_loop()
                 yield loop
                 loop.close()
-         """), **test_file("""
+         """), **module_with("""
             @pytest.mark.asyncio
             async def test_loop(event_loop):
                 assert event_loop.is_running()
          """)},
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_loop():
                 assert asyncio.get_running_loop().is_running()
          """), count=2),
     Case("get-event-loop-in-fixture",
-         test_file("""
+         module_with("""
             @pytest.fixture
             def loop():
                 return asyncio.get_event_loop()
@@ -234,7 +232,7 @@ CASES = [
             def test_loop(loop):
                 assert loop
          """),
-         test_file("""
+         module_with("""
             @pytest_asyncio.fixture
             async def loop():
                 return asyncio.get_running_loop()
@@ -244,7 +242,7 @@ CASES = [
                 assert loop
          """)),
     Case("async-fixture-plain-decorator",
-         test_file("""
+         module_with("""
             @pytest.fixture
             async def store():
                 return {}
@@ -253,7 +251,7 @@ CASES = [
             async def test_store(store):
                 assert store == {}
          """),
-         test_file("""
+         module_with("""
             @pytest.fixture
             async def store():
                 return {}
@@ -262,7 +260,7 @@ CASES = [
                 assert store == {}
          """), negative_ini=CLEAN_INI.replace("strict", "auto")),
     Case("loop-scope-mismatch",
-         test_file("""
+         module_with("""
             @pytest_asyncio.fixture(scope="session")
             async def queue():
                 return asyncio.Queue()
@@ -275,7 +273,7 @@ CASES = [
             async def test_worker(worker):
                 assert worker.empty()
          """),
-         test_file("""
+         module_with("""
             pytestmark = pytest.mark.asyncio(loop_scope="session")
 
             @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -286,12 +284,12 @@ CASES = [
                 assert worker.empty()
          """), count=2),
     Case("loop-scope-mismatch",
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_loop():
                 assert asyncio.get_running_loop()
          """),
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_loop():
                 assert asyncio.get_running_loop()
@@ -299,35 +297,35 @@ CASES = [
          positive_ini=CLEAN_INI.replace("= function", "= session"),
          negative_ini=CLEAN_INI.replace("= function", "= session") + "asyncio_default_test_loop_scope = session\n"),
     Case("no-default-fixture-loop-scope",
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_loop():
                 assert asyncio.get_running_loop()
          """),
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_loop():
                 assert asyncio.get_running_loop()
          """), positive_ini="[pytest]\nfilterwarnings = error\n"),
     Case("warnings-not-errors",
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_loop():
                 assert asyncio.get_running_loop()
          """),
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_loop():
                 assert asyncio.get_running_loop()
          """), positive_ini="[pytest]\nasyncio_default_fixture_loop_scope = function\n",
          negative_ini="[pytest]\nasyncio_default_fixture_loop_scope = function\naddopts = -W error\n"),
     Case("warnings-not-errors",  # a RuntimeWarning filter alone lets a forgotten await pass (checked with pytest 9.2)
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_loop():
                 assert asyncio.get_running_loop()
          """),
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_loop():
                 assert asyncio.get_running_loop()
@@ -336,7 +334,7 @@ CASES = [
          negative_ini="[pytest]\nasyncio_default_fixture_loop_scope = function\nfilterwarnings =\n"
                       "    error::Warning\n    ignore::DeprecationWarning:somelib\n"),
     Case("sync-mock-awaited",
-         test_file("""
+         module_with("""
             from unittest.mock import MagicMock
 
             @pytest.mark.asyncio
@@ -344,7 +342,7 @@ CASES = [
                 repo = MagicMock()
                 assert await repo.fetch(1)
          """),
-         test_file("""
+         module_with("""
             from unittest.mock import AsyncMock, MagicMock
 
             class Repo:
@@ -358,7 +356,7 @@ CASES = [
                 assert await spec.fetch(1)
          """)),
     Case("asyncmock-override",
-         test_file("""
+         module_with("""
             from unittest.mock import AsyncMock
 
             @pytest.mark.asyncio
@@ -366,7 +364,7 @@ CASES = [
                 app.dependency_overrides[get_repo] = AsyncMock()
                 assert (await client.get("/")).status_code == 200
          """),
-         test_file("""
+         module_with("""
             from unittest.mock import AsyncMock
 
             @pytest.fixture
@@ -381,7 +379,7 @@ CASES = [
                 assert (await client.get("/")).status_code == 200
          """)),
     Case("override-not-cleared",
-         test_file("""
+         module_with("""
             from myapp.main import app
 
             app.dependency_overrides[get_db] = lambda: "test db"
@@ -397,7 +395,7 @@ CASES = [
                 assert (await client.post("/chat")).status_code == 504
                 app.dependency_overrides.clear()
          """),
-         test_file("""
+         module_with("""
             from myapp.main import app
 
             @pytest.fixture
@@ -420,7 +418,7 @@ CASES = [
          """) | {"conftest.py": "from myapp.main import app, get_settings\n\n"
                                 "app.dependency_overrides[get_settings] = lambda: 'test settings'\n"}, count=3),
     Case("called-not-awaited",
-         test_file("""
+         module_with("""
             from unittest.mock import AsyncMock
 
             @pytest.fixture
@@ -439,7 +437,7 @@ CASES = [
                 await service.cache(redis, "k")
                 redis.set.assert_called_once()
          """),
-         test_file("""
+         module_with("""
             from unittest.mock import AsyncMock, MagicMock
 
             @pytest.mark.asyncio
@@ -451,12 +449,12 @@ CASES = [
                 log.info.assert_called_once()
          """), count=2),
     Case("no-assertion",
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_smoke(client):
                 await client.get("/health")
          """),
-         test_file("""
+         module_with("""
             def check_ok(response):
                 assert response.status_code == 200
 
@@ -486,13 +484,13 @@ CASES = [
                 bus.run(on_event)
          """)),
     Case("gather-race",
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_race(client):
                 replies = await asyncio.gather(*(client.post("/chat") for _ in range(5)))
                 assert all(r.status_code == 200 for r in replies)
          """),
-         test_file("""
+         module_with("""
             class GatedModel:
                 def __init__(self, n):
                     self.barrier = asyncio.Barrier(n)
@@ -512,13 +510,13 @@ CASES = [
                 assert first.status_code == second.status_code
          """)),
     Case("gather-race",
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_race(client):
                 first, second = await asyncio.gather(client.post("/chat", json={}), client.post("/chat", json={}))
                 assert first.status_code == second.status_code == 200
          """),
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_setup_in_bulk(client):
                 users = await asyncio.gather(*(client.post("/users", json={"n": n}) for n in range(3)))
@@ -526,7 +524,7 @@ CASES = [
                 assert len(users) == len(results) + 1
          """)),
     Case("shared-module-state",
-         test_file("""
+         module_with("""
             SHARED: dict[str, str] = {}
 
             def test_writes():
@@ -536,7 +534,7 @@ CASES = [
             def test_reads():
                 assert SHARED["id"] == "42"
          """),
-         test_file("""
+         module_with("""
             EXPECTED = {"id": "42"}
 
             def test_reads():
@@ -548,7 +546,7 @@ CASES = [
                 assert seen == EXPECTED
          """)),
     Case("shared-fixture-mutation",
-         test_file("""
+         module_with("""
             @pytest.fixture(scope="session")
             def app():
                 return make_app()
@@ -557,7 +555,7 @@ CASES = [
                 app.state.model = "broken"
                 assert app.state.model == "broken"
          """),
-         test_file("""
+         module_with("""
             @pytest.fixture
             def app():
                 return make_app()
@@ -701,7 +699,7 @@ def test_a_file_is_not_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 
 def test_clean_suite_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write(tmp_path, test_file("""
+    write(tmp_path, module_with("""
         @pytest.mark.asyncio
         async def test_loop():
             assert asyncio.get_running_loop()
@@ -711,7 +709,7 @@ def test_clean_suite_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 
 def test_findings_exit_1_and_json_names_the_lesson_section(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write(tmp_path, test_file("""
+    write(tmp_path, module_with("""
         @pytest.mark.asyncio
         async def test_job():
             await asyncio.sleep(1)
@@ -726,7 +724,7 @@ def test_findings_exit_1_and_json_names_the_lesson_section(tmp_path: Path, capsy
 
 
 def test_text_report_groups_findings_by_lesson(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write(tmp_path, test_file("""
+    write(tmp_path, module_with("""
         from unittest.mock import AsyncMock
 
         @pytest.mark.asyncio
@@ -741,7 +739,7 @@ def test_text_report_groups_findings_by_lesson(tmp_path: Path, capsys: pytest.Ca
 
 
 def test_the_audited_files_are_not_changed(tmp_path: Path) -> None:
-    write(tmp_path, test_file("""
+    write(tmp_path, module_with("""
         def test_x():
             assert True
     """), CLEAN_INI)

@@ -214,7 +214,7 @@ def run_suite(root: Path, python: str | None, count: int, timeout: float, seeds:
             outcome.notes.append(f"The run with {run.label} did not finish within {timeout:g} s and was stopped: "
                                  "a test hangs (add pytest-timeout to see which).")
         elif not run.outcomes:
-            last = next((l for l in reversed(run.output.strip().splitlines()) if l.strip()), "no output")
+            last = next((line for line in reversed(run.output.strip().splitlines()) if line.strip()), "no output")
             outcome.notes.append(f"The run with {run.label} ran no test: {last.strip()}")
     outcome.findings += _flaky(runs)
     for test, names in sorted(never_awaited("\n".join(run.output for run in runs)).items()):

@@ -77,7 +77,7 @@ def sleeps_and_polls(project: Project, config: PytestConfig) -> Iterator[Finding
             if sleeps and _drives_tests(fn):
                 yield _finding("poll-loop", fn, loop, module, f"sleeps {_describe(sleeps[0], module)} per turn")
                 in_loops.update(id(n) for n in inner)
-        for await_node, call in _awaited_calls(fn):
+        for _, call in _awaited_calls(fn):
             delay = _sleep_delay(call, module)
             if dotted(call.func, module.aliases) in ASYNC_SLEEPS and id(call) not in in_loops and delay and delay > 0:
                 yield _finding("sleep-wait", fn, call, module, f"sleeps {delay:g} s")
@@ -429,7 +429,7 @@ def sync_mock_awaited(project: Project, config: PytestConfig) -> Iterator[Findin
         if not mocks:
             continue
         assigned = _assigned(fn.nodes)
-        for await_node, call in _awaited_calls(fn):
+        for _, call in _awaited_calls(fn):
             target = dotted(call.func, {})
             root = next((m for m in mocks if target == m or target.startswith(m + ".")), None)
             if root is None or any(a == target or a.startswith(target + ".") for a in assigned - {root}):
