@@ -52,7 +52,7 @@ class Outcome:
 def interpreter(root: Path, given: str | None) -> str:
     """The project's own Python: --python, else its .venv, else the one running the audit."""
     if given:
-        return given
+        return str(Path(given).absolute())  # not resolve(): a venv's python is a symlink that must stay one
     for folder in (root, project_root(root)):
         for candidate in (folder / ".venv" / "bin" / "python", folder / ".venv" / "Scripts" / "python.exe"):
             if candidate.is_file():
