@@ -820,3 +820,13 @@ def test_the_site_page_lists_every_rule_with_its_lesson_section() -> None:
     assert "<!-- audit-rules -->" in page
     table = audit_rules_table()
     assert all(f"| `{rule.id}` |" in table and f"]({rule.link})" in table for rule in RULES.values())
+
+
+@pytest.mark.timeout(240)
+def test_run_mode_through_the_command_on_a_clean_suite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, {"test_ok.py": "def test_ok() -> None:\n    assert 1 + 1 == 2\n"}, CLEAN_INI)
+    assert main(["audit", str(tmp_path), "--run", "--runs", "1", "--python", sys.executable, "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["findings"] == [] and report["notes"] == []
+    assert [(run["tests"], run["failed"], run["finished"]) for run in report["runs"]["runs"]] == [(1, 0, True)] * 2
+    assert report["runs"]["slowest"][0]["test"] == "test_ok.py::test_ok"
