@@ -403,9 +403,32 @@ CASES = [
                 yield app.dependency_overrides
                 app.dependency_overrides.clear()
 
+            @pytest.fixture
+            def guard():
+                saved = dict(app.dependency_overrides)
+                try:
+                    yield
+                finally:
+                    app.dependency_overrides = saved
+
+            @pytest.fixture
+            def fresh_app():
+                app.dependency_overrides.clear()  # before each test that uses it
+                return app
+
             @pytest.mark.asyncio
             async def test_broken(client, overrides):
                 app.dependency_overrides[get_model] = lambda: "broken"
+                assert (await client.post("/chat")).status_code == 502
+
+            @pytest.mark.asyncio
+            async def test_guarded(client, guard):
+                app.dependency_overrides[get_model] = lambda: "broken"
+                assert (await client.post("/chat")).status_code == 502
+
+            @pytest.mark.asyncio
+            async def test_on_a_cleared_app(client, fresh_app):
+                fresh_app.dependency_overrides[get_model] = lambda: "broken"
                 assert (await client.post("/chat")).status_code == 502
 
             @pytest.mark.asyncio

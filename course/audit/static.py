@@ -475,8 +475,8 @@ def _override_resets(nodes: list[ast.AST]) -> list[ast.AST]:
         elif isinstance(node, ast.Delete) and any(_overrides_target(t) for t in node.targets):
             resets.append(node)
         elif isinstance(node, ast.Assign) and any(last_name(t) == "dependency_overrides" for t in node.targets) \
-                and isinstance(node.value, ast.Dict) and not node.value.keys:
-            resets.append(node)
+                and not (isinstance(node.value, ast.Dict) and node.value.keys):
+            resets.append(node)  # `= {}`, or `= saved`: a copy taken earlier, put back
     return resets
 
 
@@ -535,9 +535,8 @@ def override_not_cleared(project: Project, config: PytestConfig) -> Iterator[Fin
         writes = _override_writes(fn)
         if not writes:
             continue
-        if any(_override_resets(f.nodes) and f.fixture and _after_yield(f) & {id(r) for r in _override_resets(f.nodes)}
-               for f in _fixture_chain(project, fn)):
-            continue  # a fixture around it clears the overrides in its teardown
+        if any(f.fixture and _override_resets(f.nodes) for f in _fixture_chain(project, fn)):
+            continue  # a fixture around it resets the overrides (in its teardown, or before every test that uses it)
         resets = {id(r) for r in _override_resets(fn.nodes)}
         safe = _after_yield(fn) if fn.kind == "fixture" else _in_finally(fn)
         for write in writes:
