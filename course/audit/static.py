@@ -104,15 +104,12 @@ def unbounded_waits(project: Project, config: PytestConfig) -> Iterator[Finding]
             continue
         covered = _inside_timeouts(fn)
         for await_node, call in _awaited_calls(fn):
-            if id(await_node) in covered or call.args or call.keywords:
+            if id(await_node) in covered or call.keywords:
                 continue
-            name = last_name(call.func)
-            waits = isinstance(call.func, ast.Attribute) and name in ("wait", "join", "__anext__")
-            if waits:
-                yield _finding("unbounded-wait", fn, call, fn.module, f"`await {ast.unparse(call)}`")
-        for await_node, call in _awaited_calls(fn):
-            if id(await_node) not in covered and isinstance(call.func, ast.Name) and call.func.id == "anext" \
-                    and len(call.args) == 1:
+            # `event.wait()`, `queue.join()`, `it.__anext__()`; `anext(it)` without a default
+            method = isinstance(call.func, ast.Attribute) and call.func.attr in ("wait", "join", "__anext__")
+            builtin = isinstance(call.func, ast.Name) and call.func.id == "anext"
+            if (method and not call.args) or (builtin and len(call.args) == 1):
                 yield _finding("unbounded-wait", fn, call, fn.module, f"`await {ast.unparse(call)}`")
 
 
