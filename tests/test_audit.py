@@ -853,3 +853,24 @@ def test_run_mode_through_the_command_on_a_clean_suite(tmp_path: Path, capsys: p
     assert report["findings"] == [] and report["notes"] == []
     assert [(run["tests"], run["failed"], run["finished"]) for run in report["runs"]["runs"]] == [(1, 0, True)] * 2
     assert report["runs"]["slowest"][0]["test"] == "test_ok.py::test_ok"
+
+
+def test_without_ruff_the_report_says_what_was_not_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from course.audit import linter
+
+    def missing() -> str:
+        raise linter.LinterMissing("ruff is not installed, so blocking calls in async code were not checked.")
+
+    monkeypatch.setattr(linter, "ruff_executable", missing)
+    write(tmp_path, module_with("""
+        import time
+
+        @pytest.mark.asyncio
+        async def test_job():
+            time.sleep(1)
+            await asyncio.sleep(1)
+            assert True
+    """), CLEAN_INI)
+    report = audit(tmp_path)
+    assert [f.rule for f in report.findings] == ["sleep-wait"]
+    assert report.notes == ["ruff is not installed, so blocking calls in async code were not checked."]
