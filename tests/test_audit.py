@@ -55,11 +55,9 @@ class Case:
     extra: dict[str, str] = field(default_factory=dict)  # files both sides share
 
 
-def test_file(body: str) -> dict[str, str]:
+def module_with(body: str) -> dict[str, str]:
     return {"test_x.py": HEADER + textwrap.dedent(body)}
 
-
-test_file.__test__ = False  # a helper, not a test
 
 LIFESPAN_APP = {
     "myapp/__init__.py": "",
@@ -78,20 +76,20 @@ LIFESPAN_APP = {
 
 CASES = [
     Case("sleep-wait",
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_job():
                 await asyncio.sleep(0.2)  # the worker is usually done by now
                 assert True
          """),
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_job():
                 await asyncio.sleep(0)  # lets other tasks run: a checkpoint, not a wait
                 assert True
          """)),
     Case("poll-loop",
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_poll(client):
                 status = "queued"
@@ -100,7 +98,7 @@ CASES = [
                     status = (await client.get("/job")).json()["status"]
                 assert status == "done"
          """),
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_drain():
                 queue = asyncio.Queue()
@@ -109,7 +107,7 @@ CASES = [
                 assert queue.empty()
          """)),
     Case("blocking-call-in-async",
-         test_file("""
+         module_with("""
             import time
 
             @pytest.mark.asyncio
@@ -117,7 +115,7 @@ CASES = [
                 time.sleep(0.01)
                 assert True
          """),
-         test_file("""
+         module_with("""
             import time
 
             def test_sync_may_block():
@@ -125,7 +123,7 @@ CASES = [
                 assert True
          """), ruff=True),
     Case("unbounded-wait",
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_waits(stream, worker):
                 done = asyncio.Event()
@@ -133,7 +131,7 @@ CASES = [
                 await worker.queue.join()
                 assert await anext(stream) == "a"
          """),
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_waits(stream, worker):
                 done = asyncio.Event()
@@ -145,20 +143,20 @@ CASES = [
                     assert await anext(stream) == "a"
          """), count=3),
     Case("asyncclient-app",
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_get(app):
                 async with httpx.AsyncClient(app=app, base_url="http://test") as client:
                     assert (await client.get("/")).status_code == 200
          """),
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_get(app):
                 async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
                     assert (await client.get("/")).status_code == 200
          """)),
     Case("testclient-in-async-test",
-         test_file("""
+         module_with("""
             from fastapi.testclient import TestClient
 
             @pytest.fixture
@@ -173,7 +171,7 @@ CASES = [
             async def test_through_fixture(client):
                 assert client.get("/").status_code == 200
          """),
-         test_file("""
+         module_with("""
             from fastapi.testclient import TestClient
 
             def test_sync(app):
@@ -215,18 +213,18 @@ CASES = [
                 loop = asyncio.new_event_loop()
                 yield loop
                 loop.close()
-         """), **test_file("""
+         """), **module_with("""
             @pytest.mark.asyncio
             async def test_loop(event_loop):
                 assert event_loop.is_running()
          """)},
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_loop():
                 assert asyncio.get_running_loop().is_running()
          """), count=2),
     Case("get-event-loop-in-fixture",
-         test_file("""
+         module_with("""
             @pytest.fixture
             def loop():
                 return asyncio.get_event_loop()
@@ -234,7 +232,7 @@ CASES = [
             def test_loop(loop):
                 assert loop
          """),
-         test_file("""
+         module_with("""
             @pytest_asyncio.fixture
             async def loop():
                 return asyncio.get_running_loop()
@@ -244,7 +242,7 @@ CASES = [
                 assert loop
          """)),
     Case("async-fixture-plain-decorator",
-         test_file("""
+         module_with("""
             @pytest.fixture
             async def store():
                 return {}
@@ -253,7 +251,7 @@ CASES = [
             async def test_store(store):
                 assert store == {}
          """),
-         test_file("""
+         module_with("""
             @pytest.fixture
             async def store():
                 return {}
@@ -262,7 +260,7 @@ CASES = [
                 assert store == {}
          """), negative_ini=CLEAN_INI.replace("strict", "auto")),
     Case("loop-scope-mismatch",
-         test_file("""
+         module_with("""
             @pytest_asyncio.fixture(scope="session")
             async def queue():
                 return asyncio.Queue()
@@ -275,7 +273,7 @@ CASES = [
             async def test_worker(worker):
                 assert worker.empty()
          """),
-         test_file("""
+         module_with("""
             pytestmark = pytest.mark.asyncio(loop_scope="session")
 
             @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -286,12 +284,12 @@ CASES = [
                 assert worker.empty()
          """), count=2),
     Case("loop-scope-mismatch",
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_loop():
                 assert asyncio.get_running_loop()
          """),
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_loop():
                 assert asyncio.get_running_loop()
@@ -299,30 +297,44 @@ CASES = [
          positive_ini=CLEAN_INI.replace("= function", "= session"),
          negative_ini=CLEAN_INI.replace("= function", "= session") + "asyncio_default_test_loop_scope = session\n"),
     Case("no-default-fixture-loop-scope",
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_loop():
                 assert asyncio.get_running_loop()
          """),
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_loop():
                 assert asyncio.get_running_loop()
          """), positive_ini="[pytest]\nfilterwarnings = error\n"),
     Case("warnings-not-errors",
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_loop():
                 assert asyncio.get_running_loop()
          """),
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_loop():
                 assert asyncio.get_running_loop()
          """), positive_ini="[pytest]\nasyncio_default_fixture_loop_scope = function\n",
          negative_ini="[pytest]\nasyncio_default_fixture_loop_scope = function\naddopts = -W error\n"),
+    Case("warnings-not-errors",  # a RuntimeWarning filter alone lets a forgotten await pass (checked with pytest 9.2)
+         module_with("""
+            @pytest.mark.asyncio
+            async def test_loop():
+                assert asyncio.get_running_loop()
+         """),
+         module_with("""
+            @pytest.mark.asyncio
+            async def test_loop():
+                assert asyncio.get_running_loop()
+         """), positive_ini="[pytest]\nasyncio_default_fixture_loop_scope = function\nfilterwarnings =\n"
+                            "    error::RuntimeWarning\n",
+         negative_ini="[pytest]\nasyncio_default_fixture_loop_scope = function\nfilterwarnings =\n"
+                      "    error::Warning\n    ignore::DeprecationWarning:somelib\n"),
     Case("sync-mock-awaited",
-         test_file("""
+         module_with("""
             from unittest.mock import MagicMock
 
             @pytest.mark.asyncio
@@ -330,7 +342,7 @@ CASES = [
                 repo = MagicMock()
                 assert await repo.fetch(1)
          """),
-         test_file("""
+         module_with("""
             from unittest.mock import AsyncMock, MagicMock
 
             class Repo:
@@ -344,7 +356,7 @@ CASES = [
                 assert await spec.fetch(1)
          """)),
     Case("asyncmock-override",
-         test_file("""
+         module_with("""
             from unittest.mock import AsyncMock
 
             @pytest.mark.asyncio
@@ -352,7 +364,7 @@ CASES = [
                 app.dependency_overrides[get_repo] = AsyncMock()
                 assert (await client.get("/")).status_code == 200
          """),
-         test_file("""
+         module_with("""
             from unittest.mock import AsyncMock
 
             @pytest.fixture
@@ -367,7 +379,7 @@ CASES = [
                 assert (await client.get("/")).status_code == 200
          """)),
     Case("override-not-cleared",
-         test_file("""
+         module_with("""
             from myapp.main import app
 
             app.dependency_overrides[get_db] = lambda: "test db"
@@ -383,7 +395,7 @@ CASES = [
                 assert (await client.post("/chat")).status_code == 504
                 app.dependency_overrides.clear()
          """),
-         test_file("""
+         module_with("""
             from myapp.main import app
 
             @pytest.fixture
@@ -391,9 +403,32 @@ CASES = [
                 yield app.dependency_overrides
                 app.dependency_overrides.clear()
 
+            @pytest.fixture
+            def guard():
+                saved = dict(app.dependency_overrides)
+                try:
+                    yield
+                finally:
+                    app.dependency_overrides = saved
+
+            @pytest.fixture
+            def fresh_app():
+                app.dependency_overrides.clear()  # before each test that uses it
+                return app
+
             @pytest.mark.asyncio
             async def test_broken(client, overrides):
                 app.dependency_overrides[get_model] = lambda: "broken"
+                assert (await client.post("/chat")).status_code == 502
+
+            @pytest.mark.asyncio
+            async def test_guarded(client, guard):
+                app.dependency_overrides[get_model] = lambda: "broken"
+                assert (await client.post("/chat")).status_code == 502
+
+            @pytest.mark.asyncio
+            async def test_on_a_cleared_app(client, fresh_app):
+                fresh_app.dependency_overrides[get_model] = lambda: "broken"
                 assert (await client.post("/chat")).status_code == 502
 
             @pytest.mark.asyncio
@@ -403,18 +438,29 @@ CASES = [
                     assert (await client.post("/chat")).status_code == 504
                 finally:
                     app.dependency_overrides.clear()
-         """), count=3),
+         """) | {"conftest.py": "from myapp.main import app, get_settings\n\n"
+                                "app.dependency_overrides[get_settings] = lambda: 'test settings'\n"}, count=3),
     Case("called-not-awaited",
-         test_file("""
+         module_with("""
             from unittest.mock import AsyncMock
+
+            @pytest.fixture
+            def redis():
+                client = AsyncMock()
+                return client
 
             @pytest.mark.asyncio
             async def test_notify(service):
                 notifier = AsyncMock()
                 await service.run(notifier)
                 notifier.send.assert_called_once_with("done")
+
+            @pytest.mark.asyncio
+            async def test_cache(service, redis):
+                await service.cache(redis, "k")
+                redis.set.assert_called_once()
          """),
-         test_file("""
+         module_with("""
             from unittest.mock import AsyncMock, MagicMock
 
             @pytest.mark.asyncio
@@ -424,14 +470,14 @@ CASES = [
                 await service.run(notifier, log)
                 notifier.send.assert_awaited_once_with("done")
                 log.info.assert_called_once()
-         """)),
+         """), count=2),
     Case("no-assertion",
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_smoke(client):
                 await client.get("/health")
          """),
-         test_file("""
+         module_with("""
             def check_ok(response):
                 assert response.status_code == 200
 
@@ -454,15 +500,20 @@ CASES = [
             @pytest.mark.skip(reason="not written yet")
             def test_later():
                 pass
+
+            def test_callback(bus):
+                def on_event(event):
+                    assert event == "done"
+                bus.run(on_event)
          """)),
     Case("gather-race",
-         test_file("""
+         module_with("""
             @pytest.mark.asyncio
             async def test_race(client):
                 replies = await asyncio.gather(*(client.post("/chat") for _ in range(5)))
                 assert all(r.status_code == 200 for r in replies)
          """),
-         test_file("""
+         module_with("""
             class GatedModel:
                 def __init__(self, n):
                     self.barrier = asyncio.Barrier(n)
@@ -481,8 +532,22 @@ CASES = [
                 first, second = await asyncio.gather(client.get("/a"), client.post("/b"))
                 assert first.status_code == second.status_code
          """)),
+    Case("gather-race",
+         module_with("""
+            @pytest.mark.asyncio
+            async def test_race(client):
+                first, second = await asyncio.gather(client.post("/chat", json={}), client.post("/chat", json={}))
+                assert first.status_code == second.status_code == 200
+         """),
+         module_with("""
+            @pytest.mark.asyncio
+            async def test_setup_in_bulk(client):
+                users = await asyncio.gather(*(client.post("/users", json={"n": n}) for n in range(3)))
+                results = await asyncio.gather(queue.get(), queue.get())
+                assert len(users) == len(results) + 1
+         """)),
     Case("shared-module-state",
-         test_file("""
+         module_with("""
             SHARED: dict[str, str] = {}
 
             def test_writes():
@@ -492,7 +557,7 @@ CASES = [
             def test_reads():
                 assert SHARED["id"] == "42"
          """),
-         test_file("""
+         module_with("""
             EXPECTED = {"id": "42"}
 
             def test_reads():
@@ -504,7 +569,7 @@ CASES = [
                 assert seen == EXPECTED
          """)),
     Case("shared-fixture-mutation",
-         test_file("""
+         module_with("""
             @pytest.fixture(scope="session")
             def app():
                 return make_app()
@@ -513,7 +578,7 @@ CASES = [
                 app.state.model = "broken"
                 assert app.state.model == "broken"
          """),
-         test_file("""
+         module_with("""
             @pytest.fixture
             def app():
                 return make_app()
@@ -657,7 +722,7 @@ def test_a_file_is_not_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 
 def test_clean_suite_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write(tmp_path, test_file("""
+    write(tmp_path, module_with("""
         @pytest.mark.asyncio
         async def test_loop():
             assert asyncio.get_running_loop()
@@ -667,7 +732,7 @@ def test_clean_suite_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 
 def test_findings_exit_1_and_json_names_the_lesson_section(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write(tmp_path, test_file("""
+    write(tmp_path, module_with("""
         @pytest.mark.asyncio
         async def test_job():
             await asyncio.sleep(1)
@@ -682,7 +747,7 @@ def test_findings_exit_1_and_json_names_the_lesson_section(tmp_path: Path, capsy
 
 
 def test_text_report_groups_findings_by_lesson(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write(tmp_path, test_file("""
+    write(tmp_path, module_with("""
         from unittest.mock import AsyncMock
 
         @pytest.mark.asyncio
@@ -697,7 +762,7 @@ def test_text_report_groups_findings_by_lesson(tmp_path: Path, capsys: pytest.Ca
 
 
 def test_the_audited_files_are_not_changed(tmp_path: Path) -> None:
-    write(tmp_path, test_file("""
+    write(tmp_path, module_with("""
         def test_x():
             assert True
     """), CLEAN_INI)
@@ -778,3 +843,34 @@ def test_the_site_page_lists_every_rule_with_its_lesson_section() -> None:
     assert "<!-- audit-rules -->" in page
     table = audit_rules_table()
     assert all(f"| `{rule.id}` |" in table and f"]({rule.link})" in table for rule in RULES.values())
+
+
+@pytest.mark.timeout(240)
+def test_run_mode_through_the_command_on_a_clean_suite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, {"test_ok.py": "def test_ok() -> None:\n    assert 1 + 1 == 2\n"}, CLEAN_INI)
+    assert main(["audit", str(tmp_path), "--run", "--runs", "1", "--python", sys.executable, "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["findings"] == [] and report["notes"] == []
+    assert [(run["tests"], run["failed"], run["finished"]) for run in report["runs"]["runs"]] == [(1, 0, True)] * 2
+    assert report["runs"]["slowest"][0]["test"] == "test_ok.py::test_ok"
+
+
+def test_without_ruff_the_report_says_what_was_not_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from course.audit import linter
+
+    def missing() -> str:
+        raise linter.LinterMissing("ruff is not installed, so blocking calls in async code were not checked.")
+
+    monkeypatch.setattr(linter, "ruff_executable", missing)
+    write(tmp_path, module_with("""
+        import time
+
+        @pytest.mark.asyncio
+        async def test_job():
+            time.sleep(1)
+            await asyncio.sleep(1)
+            assert True
+    """), CLEAN_INI)
+    report = audit(tmp_path)
+    assert [f.rule for f in report.findings] == ["sleep-wait"]
+    assert report.notes == ["ruff is not installed, so blocking calls in async code were not checked."]

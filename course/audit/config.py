@@ -40,7 +40,7 @@ class PytestConfig:
         except ValueError:
             return text.split()
 
-    def _addopt(self, flag: str) -> str | None:
+    def addopt(self, flag: str) -> str | None:
         """The value given to `flag` in addopts (`--flag=v` or `--flag v`)."""
         opts = self.addopts
         for index, opt in enumerate(opts):
@@ -52,11 +52,12 @@ class PytestConfig:
 
     @property
     def asyncio_mode(self) -> str:
-        return (self._addopt("--asyncio-mode") or self._text("asyncio_mode") or "strict").lower()
+        return (self.addopt("--asyncio-mode") or self._text("asyncio_mode") or "strict").lower()
 
     @property
     def fixture_loop_scope(self) -> str | None:
-        return self._text("asyncio_default_fixture_loop_scope") or None
+        given = [o.split("=", 1)[1] for o in self.addopts if o.startswith("asyncio_default_fixture_loop_scope=")]
+        return (given[-1] if given else None) or self._text("asyncio_default_fixture_loop_scope") or None
 
     @property
     def test_loop_scope(self) -> str:
@@ -64,8 +65,14 @@ class PytestConfig:
 
     @property
     def warnings_as_errors(self) -> bool:
-        """True when every warning is an error: `filterwarnings = error` or `-W error` in addopts."""
-        if any(entry == "error" for entry in self._lines("filterwarnings")):
+        """True when a forgotten await fails the test: every warning an error (`filterwarnings = error`,
+        `error::Warning` or `-W error`), or both warnings it raises (the RuntimeWarning, and pytest's
+        unraisable-exception warning that carries it out of the coroutine's finalizer)."""
+        entries = {entry.replace(" ", "") for entry in self._lines("filterwarnings")}
+        if entries & {"error", "error::Warning", "error::builtins.Warning"}:
+            return True
+        if "error::RuntimeWarning" in entries and entries & {"error::pytest.PytestUnraisableExceptionWarning",
+                                                             "error::PytestUnraisableExceptionWarning"}:
             return True
         opts = self.addopts
         pairs = zip(opts, opts[1:] + [""])

@@ -243,6 +243,6 @@ class Project:
         return None
 
 
-def load_project(root: Path, app_root: Path) -> Project:
-    modules = [m for path in audited_files(root) if (m := parse_module(path, root))]
+def load_project(root: Path, app_root: Path, files: list[Path] | None = None) -> Project:
+    modules = [m for path in (audited_files(root) if files is None else files) if (m := parse_module(path, root))]
     return Project(root, modules, app_root)

@@ -52,7 +52,7 @@ class Outcome:
 def interpreter(root: Path, given: str | None) -> str:
     """The project's own Python: --python, else its .venv, else the one running the audit."""
     if given:
-        return given
+        return str(Path(given).absolute())  # not resolve(): a venv's python is a symlink that must stay one
     for folder in (root, project_root(root)):
         for candidate in (folder / ".venv" / "bin" / "python", folder / ".venv" / "Scripts" / "python.exe"):
             if candidate.is_file():
@@ -76,7 +76,7 @@ def _order_args(plugin: str | None, seed: int | None) -> list[str]:
     return ["-p", "no:randomly"]
 
 
-def _parse_junit(path: Path, root: Path) -> tuple[dict[str, str], dict[str, float], dict[str, tuple[str, int]]]:
+def _parse_junit(path: Path) -> tuple[dict[str, str], dict[str, float], dict[str, tuple[str, int]]]:
     outcomes: dict[str, str] = {}
     seconds: dict[str, float] = {}
     locations: dict[str, tuple[str, int]] = {}
@@ -118,7 +118,7 @@ def run_once(python: str, root: Path, args: list[str], label: str, seed: int | N
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         wall = time.perf_counter() - started
-        outcomes, seconds, locations = _parse_junit(junit, cwd)
+        outcomes, seconds, locations = _parse_junit(junit)
     rel = {test: (_relative(file, cwd, root), line) for test, (file, line) in locations.items()}
     return Run(label, seed, outcomes, seconds, rel, wall, output, finished)
 
@@ -214,7 +214,7 @@ def run_suite(root: Path, python: str | None, count: int, timeout: float, seeds:
             outcome.notes.append(f"The run with {run.label} did not finish within {timeout:g} s and was stopped: "
                                  "a test hangs (add pytest-timeout to see which).")
         elif not run.outcomes:
-            last = next((l for l in reversed(run.output.strip().splitlines()) if l.strip()), "no output")
+            last = next((line for line in reversed(run.output.strip().splitlines()) if line.strip()), "no output")
             outcome.notes.append(f"The run with {run.label} ran no test: {last.strip()}")
     outcome.findings += _flaky(runs)
     for test, names in sorted(never_awaited("\n".join(run.output for run in runs)).items()):

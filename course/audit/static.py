@@ -21,7 +21,7 @@ LIFESPAN_RUNNERS = {"LifespanManager", "lifespan_context", "TestClient"}
 GATES = {"Barrier", "Event", "Condition", "Semaphore", "BoundedSemaphore"}
 CALL_CHECKS = {"assert_called", "assert_called_once", "assert_called_with", "assert_called_once_with", "assert_any_call",
                "assert_has_calls"}
-MUTATORS = {"append", "extend", "insert", "update", "setdefault", "add", "pop", "popitem", "remove", "clear", "discard"}
+MUTATORS = {"append", "extend", "insert", "update", "setdefault", "add", "pop", "popitem", "remove", "discard"}
 
 Rule = Callable[[Project, PytestConfig], Iterator[Finding]]
 
@@ -77,7 +77,7 @@ def sleeps_and_polls(project: Project, config: PytestConfig) -> Iterator[Finding
             if sleeps and _drives_tests(fn):
                 yield _finding("poll-loop", fn, loop, module, f"sleeps {_describe(sleeps[0], module)} per turn")
                 in_loops.update(id(n) for n in inner)
-        for await_node, call in _awaited_calls(fn):
+        for _, call in _awaited_calls(fn):
             delay = _sleep_delay(call, module)
             if dotted(call.func, module.aliases) in ASYNC_SLEEPS and id(call) not in in_loops and delay and delay > 0:
                 yield _finding("sleep-wait", fn, call, module, f"sleeps {delay:g} s")
@@ -104,15 +104,12 @@ def unbounded_waits(project: Project, config: PytestConfig) -> Iterator[Finding]
             continue
         covered = _inside_timeouts(fn)
         for await_node, call in _awaited_calls(fn):
-            if id(await_node) in covered or call.args or call.keywords:
+            if id(await_node) in covered or call.keywords:
                 continue
-            name = last_name(call.func)
-            waits = isinstance(call.func, ast.Attribute) and name in ("wait", "join", "__anext__")
-            if waits:
-                yield _finding("unbounded-wait", fn, call, fn.module, f"`await {ast.unparse(call)}`")
-        for await_node, call in _awaited_calls(fn):
-            if id(await_node) not in covered and isinstance(call.func, ast.Name) and call.func.id == "anext" \
-                    and len(call.args) == 1:
+            # `event.wait()`, `queue.join()`, `it.__anext__()`; `anext(it)` without a default
+            method = isinstance(call.func, ast.Attribute) and call.func.attr in ("wait", "join", "__anext__")
+            builtin = isinstance(call.func, ast.Name) and call.func.id == "anext"
+            if (method and not call.args) or (builtin and len(call.args) == 1):
                 yield _finding("unbounded-wait", fn, call, fn.module, f"`await {ast.unparse(call)}`")
 
 
@@ -356,7 +353,7 @@ def _config_name(project: Project, config: PytestConfig) -> str:
 
 def _uses_asyncio(project: Project, config: PytestConfig) -> bool:
     """Does the suite run on pytest-asyncio? Only then do its settings matter."""
-    if any(key.startswith("asyncio_") for key in config.options) or config._addopt("--asyncio-mode"):
+    if any(key.startswith("asyncio_") for key in config.options) or config.addopt("--asyncio-mode"):
         return True
     for module in project.modules:
         if any(name.startswith("pytest_asyncio") for name in (*module.aliases.values(), *module.aliases)) or any(
@@ -429,7 +426,7 @@ def sync_mock_awaited(project: Project, config: PytestConfig) -> Iterator[Findin
         if not mocks:
             continue
         assigned = _assigned(fn.nodes)
-        for await_node, call in _awaited_calls(fn):
+        for _, call in _awaited_calls(fn):
             target = dotted(call.func, {})
             root = next((m for m in mocks if target == m or target.startswith(m + ".")), None)
             if root is None or any(a == target or a.startswith(target + ".") for a in assigned - {root}):
@@ -475,8 +472,8 @@ def _override_resets(nodes: list[ast.AST]) -> list[ast.AST]:
         elif isinstance(node, ast.Delete) and any(_overrides_target(t) for t in node.targets):
             resets.append(node)
         elif isinstance(node, ast.Assign) and any(last_name(t) == "dependency_overrides" for t in node.targets) \
-                and isinstance(node.value, ast.Dict) and not node.value.keys:
-            resets.append(node)
+                and not (isinstance(node.value, ast.Dict) and node.value.keys):
+            resets.append(node)  # `= {}`, or `= saved`: a copy taken earlier, put back
     return resets
 
 
@@ -523,6 +520,8 @@ def _fresh_app(project: Project, fn: Function, write: ast.AST) -> bool:
 
 def override_not_cleared(project: Project, config: PytestConfig) -> Iterator[Finding]:
     for module in project.modules:
+        if module.is_conftest:
+            continue  # a conftest sets session-wide defaults on purpose; a test module's import-time override leaks
         for node in module.tree.body:
             if isinstance(node, ast.Assign) and any(_overrides_target(t) for t in node.targets):
                 yield _finding("override-not-cleared", None, node, module,
@@ -533,9 +532,8 @@ def override_not_cleared(project: Project, config: PytestConfig) -> Iterator[Fin
         writes = _override_writes(fn)
         if not writes:
             continue
-        if any(_override_resets(f.nodes) and f.fixture and _after_yield(f) & {id(r) for r in _override_resets(f.nodes)}
-               for f in _fixture_chain(project, fn)):
-            continue  # a fixture around it clears the overrides in its teardown
+        if any(f.fixture and _override_resets(f.nodes) for f in _fixture_chain(project, fn)):
+            continue  # a fixture around it resets the overrides (in its teardown, or before every test that uses it)
         resets = {id(r) for r in _override_resets(fn.nodes)}
         safe = _after_yield(fn) if fn.kind == "fixture" else _in_finally(fn)
         for write in writes:
@@ -547,11 +545,19 @@ def override_not_cleared(project: Project, config: PytestConfig) -> Iterator[Fin
             break
 
 
+def _returns_async_mock(fixture: Function) -> bool:
+    """A fixture whose value is an AsyncMock it made (`m = AsyncMock(); ...; return m`)."""
+    mocks = {name for name, (kind, _) in _fn_bindings(fixture).items() if kind == "async"}
+    return any(isinstance(n, (ast.Return, ast.Yield)) and n.value is not None and
+               (_mock_kind(n.value, fixture.module) == "async" or dotted(n.value, {}) in mocks) for n in fixture.nodes)
+
+
 def called_not_awaited(project: Project, config: PytestConfig) -> Iterator[Finding]:
     for module in project.modules:
         module_mocks = _bindings(list(module.tree.body), module)
         for fn in module.functions:
             mocks = {n for n, (kind, _) in {**module_mocks, **_fn_bindings(fn)}.items() if kind == "async"}
+            mocks |= {p for p in fn.params if (f := project.fixture(p, module)) and f.fixture and _returns_async_mock(f)}
             for call in fn.calls:
                 if not (isinstance(call.func, ast.Attribute) and call.func.attr in CALL_CHECKS):
                     continue
@@ -603,7 +609,9 @@ def _skipped(fn: Function) -> bool:
 def no_assertion(project: Project, config: PytestConfig) -> Iterator[Finding]:
     helpers = _asserting_helpers(project)
     for fn in _functions(project):
-        if fn.kind == "test" and not _skipped(fn) and not _asserts(fn.nodes, helpers):
+        # The whole test, nested functions included: a test may assert inside a callback it defines.
+        if fn.kind == "test" and not _skipped(fn) and not _asserts(fn.nodes, helpers) \
+                and not _asserts(list(ast.walk(fn.node)), helpers):
             yield _finding("no-assertion", fn, fn.node, fn.module)
 
 
@@ -616,8 +624,11 @@ def _same_calls(args: list[ast.expr]) -> bool:
 
     Calls without arguments (`queue.get()`, `event.wait()`) collect results; they are not actions that race.
     """
-    if any(isinstance(a, ast.Starred) and isinstance(a.value, (ast.GeneratorExp, ast.ListComp)) for a in args):
-        return True
+    for arg in args:  # `*(post() for _ in range(5))`: the loop variable does not change the call
+        if isinstance(arg, ast.Starred) and isinstance(arg.value, (ast.GeneratorExp, ast.ListComp)):
+            loop_names = {n.id for g in arg.value.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
+            if not any(isinstance(n, ast.Name) and n.id in loop_names for n in ast.walk(arg.value.elt)):
+                return True
     actions = [ast.unparse(a) for a in args if isinstance(a, ast.Call) and (a.args or a.keywords)]
     return len(actions) > len(set(actions))
 
