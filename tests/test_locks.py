@@ -19,8 +19,9 @@ def lock(group: str) -> set[locks.Pin]:
 
 
 def requirement(line: str) -> tuple[str, str]:
-    name, _, version = line.partition("==")
-    return locks.normalise(name), version
+    """`name==version`, with any environment marker (`; sys_platform != 'win32'`) left out."""
+    name, _, version = line.split(";", 1)[0].partition("==")
+    return locks.normalise(name.strip()), version.strip()
 
 
 @pytest.mark.parametrize("group", locks.GROUPS)
