@@ -181,6 +181,22 @@ def module_state(files: Files) -> Iterator[Finding]:
                     yield Finding("module-state", file, node.lineno,
                                   f"`{function.name}` writes to `{name}`, a module-level {kind} (line {line}) "
                                   "that every test in the run shares")
+            yield from _attribute_state(file, tree, function)
+
+
+def _attribute_state(file: str, tree: ast.Module, function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[Finding]:
+    """`State.conversation_id = ...` on a module-level class or object: the same shared state, renamed."""
+    shared = {t.id for n in tree.body if isinstance(n, ast.Assign | ast.AnnAssign)
+              for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)}
+    shared |= {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
+    local = {a.arg for a in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs)}
+    local |= {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) and isinstance(node.value, ast.Name) \
+                and node.value.id in shared - local:
+            yield Finding("module-state", file, node.lineno,
+                          f"`{function.name}` sets `{ast.unparse(node)}` on the module-level `{node.value.id}`, "
+                          "state that every later test sees")
 
 
 def _overrides(node: ast.AST) -> bool:
@@ -196,6 +212,8 @@ def leaked_override(files: Files) -> Iterator[Finding]:
         for node in ast.walk(tree):
             if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and _overrides(node.value):
                 sets.append((file, node.lineno))
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) and _overrides(node):
+                sets.append((file, node.lineno))  # app.dependency_overrides = {...}
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "update" \
                     and _overrides(node.func.value):
                 sets.append((file, node.lineno))

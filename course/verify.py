@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-from course import error_tables, hints, notebooks, quiz
+from course import error_tables, hints, notebooks, quiz, refactor_checks
 from course.grading import grade
 from course.metadata import Lesson, load
 from course.paths import ROOT
@@ -63,6 +63,9 @@ def check_metadata() -> list[str]:
                     problems.append(f"{where}: the given tests {name} differ between exercises/ and solutions/")
             if len(exercise.hints) < 3:
                 problems.append(f"{where}: {exercise.file} needs three levelled hints")
+            for rule in exercise.criteria.anti_patterns if exercise.criteria else ():
+                if rule.id not in refactor_checks.RULES:
+                    problems.append(f"{where}: anti-pattern {rule.id} has no rule in course/refactor_checks.py")
             if exercise.kind in ("write-tests", "refactor") and not lesson.bugs_for(exercise):
                 problems.append(f"{where}: {exercise.file} is graded by bugs but has none")
         for bug in lesson.bugs:

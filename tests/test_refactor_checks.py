@@ -161,6 +161,25 @@ def test_the_weak_answer_from_issue_11_is_refused_with_each_cause_named() -> Non
     assert (hook.file, "pytest_collection_modifyitems" in hook.what) == ("conftest.py", True)
 
 
+@pytest.mark.parametrize("code", [
+    "class State:\n    cid = None\nasync def test_x():\n    State.cid = 'c-1'\n",
+    "import types\nSTATE = types.SimpleNamespace()\nasync def test_x():\n    STATE.cid = 'c-1'\n",
+    "CID = None\nasync def test_x():\n    global CID\n    CID = 'c-1'\n",
+])
+def test_shared_state_is_found_under_other_names(code: str) -> None:
+    assert [f.rule for f in refactor_checks.find({"t.py": code}, ["module-state"])]
+
+
+def test_state_on_a_test_s_own_objects_is_not_shared() -> None:
+    code = "async def test_x(services):\n    services.worker.llm = object()\n    app = make()\n    app.x = 1\n"
+    assert refactor_checks.find({"t.py": code}, ["module-state"]) == []
+
+
+def test_replacing_all_overrides_at_once_is_an_override_too() -> None:
+    code = "async def test_x(app):\n    app.dependency_overrides = {get_llm_client: lambda: None}\n"
+    assert [f.rule for f in refactor_checks.find({"t.py": code}, ["leaked-override"])] == ["leaked-override"]
+
+
 def test_random_orders_must_really_vary() -> None:
     one = ["a", "b", "c", "d"]
     assert not refactor_checks.orders_vary([one, one, one])
