@@ -88,6 +88,12 @@ def test_a_bundle_installs_with_the_network_off_and_a_second_run_does_nothing(
     said.clear()
     install.install("learner", tmp_path, "auto", tmp_path / "bundle", sys.executable, said.append)
     assert said == ["Environment ready."]
+    # A lock that changed only in its comments: the environment already has every pin, so it is kept.
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("# regenerated\ntinycourse-pkg==1.0\n", encoding="utf-8")
+    said.clear()
+    install.install("learner", tmp_path, "auto", tmp_path / "bundle", sys.executable, said.append)
+    assert said == ["Environment ready."] and (tmp_path / ".venv" / locks.stamp_name(lock)).exists()
 
 
 @pytest.mark.timeout(180)
