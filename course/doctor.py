@@ -46,7 +46,7 @@ except ModuleNotFoundError:  # Python 3.10: the doctor still runs, to say that t
 MIN_PYTHON = (3, 11)
 PORTS = {8001: "make app", 8000: "make serve"}
 SETUP = "run `make setup` (without make: python -m course setup)"
-SETUP_PAGE = "the site's setup page (docs/setup.md)"
+SETUP_PAGE = "the setup page, docs/setup.md"
 DEFAULT_INDEX = "https://pypi.org/simple/"
 NETWORK_TIMEOUT = 5.0
 PROBE_TIMEOUT = 30.0
