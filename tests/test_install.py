@@ -78,7 +78,7 @@ def test_a_bundle_installs_with_the_network_off_and_a_second_run_does_nothing(
     for variable in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
         monkeypatch.setenv(variable, "http://127.0.0.1:9")
     said: list[str] = []
-    install.install("learner", tmp_path, "auto", tmp_path / "bundle", sys.executable, said.append)
+    install.install("learner", tmp_path, "pip", tmp_path / "bundle", sys.executable, said.append)
     python = locks.venv_python(tmp_path / ".venv")
     answer = subprocess.run([str(python), "-c", "import tinycourse_pkg; print(tinycourse_pkg.ANSWER)"],
                             capture_output=True, text=True, check=True)
@@ -86,13 +86,13 @@ def test_a_bundle_installs_with_the_network_off_and_a_second_run_does_nothing(
     assert said == ["Setting up the course environment in .venv with pip (first run only)...", "Environment ready."]
     assert (tmp_path / ".venv" / locks.stamp_name(tmp_path / "requirements.lock")).exists()
     said.clear()
-    install.install("learner", tmp_path, "auto", tmp_path / "bundle", sys.executable, said.append)
+    install.install("learner", tmp_path, "pip", tmp_path / "bundle", sys.executable, said.append)
     assert said == ["Environment ready."]
     # A lock that changed only in its comments: the environment already has every pin, so it is kept.
     lock = tmp_path / "requirements.lock"
     lock.write_text("# regenerated\ntinycourse-pkg==1.0\n", encoding="utf-8")
     said.clear()
-    install.install("learner", tmp_path, "auto", tmp_path / "bundle", sys.executable, said.append)
+    install.install("learner", tmp_path, "pip", tmp_path / "bundle", sys.executable, said.append)
     assert said == ["Environment ready."] and (tmp_path / ".venv" / locks.stamp_name(lock)).exists()
 
 
@@ -158,6 +158,7 @@ def test_each_make_target_runs_what_the_setup_page_says(args: tuple[str, ...], s
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="no make on this machine")
 def test_the_doctor_needs_no_environment_and_the_stamps_follow_the_locks() -> None:
-    assert dry_run("doctor").strip() == "python3 -m course.doctor"
+    [command] = dry_run("doctor").strip().splitlines()  # nothing installed first
+    assert command.endswith(" -m course.doctor")
     stamps = {locks.stamp_name(locks.lock_path(ROOT, group)) for group in locks.GROUPS}
     assert stamps <= set(dry_run("-p").replace(".venv/", "\n").split())
