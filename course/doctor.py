@@ -46,7 +46,7 @@ except ModuleNotFoundError:  # Python 3.10: the doctor still runs, to say that t
 MIN_PYTHON = (3, 11)
 PORTS = {8001: "make app", 8000: "make serve"}
 SETUP = "run `make setup` (without make: python -m course setup)"
-SETUP_PAGE = "the site's setup page (docs/setup.md)"
+SETUP_PAGE = "the setup page, docs/setup.md"
 DEFAULT_INDEX = "https://pypi.org/simple/"
 NETWORK_TIMEOUT = 5.0
 PROBE_TIMEOUT = 30.0
@@ -395,6 +395,26 @@ def check_network(environ: dict[str, str], settings: dict[str, str], needed: boo
     return [Finding("network", True, f"the package index {shown_url(index)} answers{via}")]
 
 
+# pip's settings that uv (which the setup uses unless COURSE_INSTALLER=pip) does not read, and uv's own variable.
+UV_EQUIVALENTS = {"proxy": ("HTTPS_PROXY", "https_proxy"), "index-url": ("UV_DEFAULT_INDEX", "UV_INDEX_URL"),
+                  "cert": ("SSL_CERT_FILE",)}
+
+
+def check_uv_settings(environ: dict[str, str], file_settings: dict[str, str], needed: bool) -> list[Finding]:
+    """A proxy, mirror or CA file set in pip's configuration only: pip finds the index, uv then does not."""
+    if environ.get("COURSE_INSTALLER") == "pip":
+        return []
+    blind = [key for key, variables in UV_EQUIVALENTS.items()
+             if key in file_settings and not any(environ.get(v) for v in variables)]
+    if not blind:
+        return []
+    names = ", ".join(f"{key} (uv reads {UV_EQUIVALENTS[key][0]})" for key in blind)
+    return [Finding("network", not needed, f"{'note: ' if not needed else ''}pip's configuration sets {names}, "
+                    "which uv, the setup's installer, does not read",
+                    "export those variables too (see the setup page), or install with pip alone: "
+                    "`COURSE_INSTALLER=pip make setup`" if needed else "")]
+
+
 def run_checks(root: Path = ROOT, environ: dict[str, str] | None = None,
                probe: Callable[[Path], Environment] = probe_venv,
                get: Callable[[str, str | None, float], None] = fetch) -> list[Finding]:
@@ -410,7 +430,9 @@ def run_checks(root: Path = ROOT, environ: dict[str, str] | None = None,
     else:
         findings += check_plugins(None, environ, root)
     complete = all(f.ok for f in findings if f.check in ("venv", "packages")) and "learner" in groups
-    findings += check_network(environ, pip_settings(environ, pip_config_files(environ)), needed=not complete, get=get)
+    files = pip_config_files(environ)
+    findings += check_network(environ, pip_settings(environ, files), needed=not complete, get=get)
+    findings += check_uv_settings(environ, pip_settings({}, files), needed=not complete)
     findings += check_ports()
     findings += check_git(root)
     return findings

@@ -11,6 +11,7 @@ repository of one commit, so `make reset` works there and it can be pushed as a 
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,9 @@ SOLUTIONS_NOTE = """# Given tests only
 This copy of the course has no solutions. The grader runs each implement exercise's given tests
 from here, the pristine copy, so that an accidental edit in `exercises/` cannot change the verdict.
 """
+
+
+SOLUTIONS_LAYOUT = "solutions/   lessonNN/: only the given tests the grader runs (this copy has no solutions)"
 
 
 class HandoutError(Exception):
@@ -56,6 +60,9 @@ def make(target: Path, root: Path = ROOT) -> list[str]:
         (target / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(root / name, target / name)
     (target / SOLUTIONS_DIR.relative_to(root) / "README.md").write_text(SOLUTIONS_NOTE, encoding="utf-8")
+    readme = target / "README.md"
+    readme.write_text(re.sub(r"^solutions/ .*$", SOLUTIONS_LAYOUT, readme.read_text(encoding="utf-8"), flags=re.MULTILINE),
+                      encoding="utf-8")
     for source in sorted((root / "classroom").rglob("*")):
         if source.is_file():
             destination = target / ".github" / source.relative_to(root / "classroom")

@@ -113,6 +113,20 @@ def run_logged(command: list[str], log: Path) -> None:
                            "`make doctor` (or `python3 -m course.doctor`) checks the network, proxy and Python.")
 
 
+def already_pinned(venv: Path, lock: Path) -> bool:
+    """Does .venv already hold every pin of `lock` (a lock changed only in comments, or stamps named anew)?
+    Then the install is only its stamp, and a working environment is never rebuilt for nothing."""
+    from course.doctor import BrokenVenv, check_packages, probe_venv  # standard library only, like this module
+
+    if not venv_python(venv).exists():
+        return False
+    try:
+        environment = probe_venv(venv_python(venv))
+    except BrokenVenv:
+        return False
+    return all(finding.ok for finding in check_packages(lock.read_text(encoding="utf-8"), environment.version_of))
+
+
 def install(group: str, root: Path = ROOT, installer: str = "auto", bundle: Path | None = None,
             base_python: str = sys.executable, say=print) -> None:  # noqa: ANN001 (print's signature)
     """Bring .venv up to `group`'s lock files; a no-op for locks whose stamp is already there."""
@@ -122,6 +136,9 @@ def install(group: str, root: Path = ROOT, installer: str = "auto", bundle: Path
         lock = lock_path(root, step)
         stamp = venv / stamp_name(lock)
         if stamp.exists():
+            continue
+        if already_pinned(venv, lock):
+            stamp.touch()
             continue
         if step == "learner":
             say(f"Setting up the course environment in {venv.name} with {tool} (first run only)...")

@@ -256,36 +256,44 @@ def course_map_svg(url_prefix: str = "") -> str:
     row, top = 34, 44
     height = max(top + row * len(lessons) + 8, 330)
     low, high = min(l.minutes for l in lessons), max(l.minutes for l in lessons)
-    parts = [f'<svg viewBox="0 0 860 {height}" role="img" xmlns="http://www.w3.org/2000/svg" '
-             'aria-labelledby="course-map-title">',
-             '<title id="course-map-title">Course map: read a lesson, edit its exercises, make check grades them '
-             'against the real app and the lesson\'s buggy copies</title>',
-             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
-             'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="currentColor"/></marker></defs>',
-             _text(10, 24, f"1. Read a lesson ({low} to {high} min)", 15, "bold")]
+    # Two pictures side by side, which wrap one above the other on a phone, so neither is shrunk to an unreadable
+    # size: the lessons (real links, read out by screen readers) and how grading works (one described image).
+    lessons_part = [f'<svg class="course-map__lessons" viewBox="0 0 345 {height}" role="group" '
+                    'xmlns="http://www.w3.org/2000/svg" aria-labelledby="course-map-lessons">',
+                    '<title id="course-map-lessons">The lessons, in order</title>',
+                    _text(10, 24, f"1. Read a lesson ({low} to {high} min)", 15, "bold")]
     for index, lesson in enumerate(lessons):
         y = top + index * row
-        parts += [f'<a href="{url_prefix}lessons/{lesson.name}/">', _box(10, y, 330, row - 8, _BLUE),
-                  _text(22, y + 18, f"{lesson.number:02d}  {lesson.title}", 14), "</a>"]
+        lessons_part += [f'<a href="{url_prefix}lessons/{lesson.name}/">', _box(10, y, 330, row - 8, _BLUE),
+                         _text(22, y + 18, f"{lesson.number:02d}  {lesson.title}", 14), "</a>"]
+    lessons_part.append("</svg>")
     middle = top + row * len(lessons) // 2 - 36
-    parts += [_text(372, 24, "2. Edit its exercises", 15, "bold"),
-              _arrow(342, middle + 36, 370, middle + 36),
-              _box(372, middle, 210, 72, _BLUE),
-              _text(477, middle + 24, "exercises/lessonNN/", 14, "bold", "middle"),
-              _text(477, middle + 44, "your tests or your code", 13, anchor="middle"),
-              _text(477, middle + 62, "then: make check", 13, "bold", "middle"),
-              _arrow(582, middle + 36, 612, middle - 40), _arrow(582, middle + 36, 612, middle + 112),
-              _text(614, 24, "3. Graded against the chat app", 15, "bold"),
-              _box(614, middle - 84, 240, 70, _GREEN),
-              _text(734, middle - 56, "the real app (app/)", 14, "bold", "middle"),
-              _text(734, middle - 34, "your tests must pass", 13, anchor="middle"),
-              _box(614, middle + 86, 240, 70, _RED),
-              _text(734, middle + 114, "a buggy copy per lesson bug", 14, "bold", "middle"),
-              _text(734, middle + 136, "your tests must fail: caught", 13, anchor="middle"),
-              _text(734, middle + 30, "all pass, every bug caught:", 13, "bold", "middle"),
-              _text(734, middle + 48, "lesson done, on to the next", 13, anchor="middle"),
-              "</svg>"]
-    return '<div class="course-map" markdown="0">\n' + "\n".join(parts) + "\n</div>"
+    grading_part = [
+        f'<svg class="course-map__grading" viewBox="342 0 518 {height}" role="img" xmlns="http://www.w3.org/2000/svg" '
+        'aria-labelledby="course-map-title">',
+        '<title id="course-map-title">Then edit its exercises; make check grades them against the real app, where your '
+        'tests must pass, and against a buggy copy per lesson bug, where they must fail</title>',
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
+        'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="currentColor"/></marker></defs>',
+        _text(372, 24, "2. Edit its exercises", 15, "bold"),
+        _arrow(342, middle + 36, 370, middle + 36),
+        _box(372, middle, 210, 72, _BLUE),
+        _text(477, middle + 24, "exercises/lessonNN/", 14, "bold", "middle"),
+        _text(477, middle + 44, "your tests or your code", 13, anchor="middle"),
+        _text(477, middle + 62, "then: make check", 13, "bold", "middle"),
+        _arrow(582, middle + 36, 612, middle - 40), _arrow(582, middle + 36, 612, middle + 112),
+        _text(614, 24, "3. Graded against the chat app", 15, "bold"),
+        _box(614, middle - 84, 240, 70, _GREEN),
+        _text(734, middle - 56, "the real app (app/)", 14, "bold", "middle"),
+        _text(734, middle - 34, "your tests must pass", 13, anchor="middle"),
+        _box(614, middle + 86, 240, 70, _RED),
+        _text(734, middle + 114, "a buggy copy per lesson bug", 14, "bold", "middle"),
+        _text(734, middle + 136, "your tests must fail: caught", 13, anchor="middle"),
+        _text(734, middle + 30, "all pass, every bug caught:", 13, "bold", "middle"),
+        _text(734, middle + 48, "lesson done, on to the next", 13, anchor="middle"),
+        "</svg>"]
+    return ('<div class="course-map" markdown="0">\n' + "\n".join(lessons_part) + "\n" + "\n".join(grading_part)
+            + "\n</div>")
 
 
 # ---------------------------------------------------------------- the audit's rules (docs/audit.md)

@@ -53,10 +53,15 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh tab at a laptop-projector size; any JavaScript error on it fails the test."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+PROJECTOR = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(params=[PROJECTOR], ids=["projector"])
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh tab in light mode at a laptop-projector size (or another viewport by indirect parametrize);
+    any JavaScript error on it fails the test."""
+    context = browser.new_context(viewport=request.param, color_scheme="light")
     tab = context.new_page()
     tab.set_default_timeout(WAIT_MS)
     errors: list[str] = []
@@ -126,7 +131,7 @@ def test_home_page_says_what_for_whom_how_long_and_how_to_start_in_one_screen(pa
         paragraph = page.locator("article p", has=page.locator(f"strong:text-is('{label}')")).first
         assert words in paragraph.inner_text()
         assert paragraph.bounding_box()["y"] < 800, f"'{label}' is below the first screen"  # type: ignore[index]
-    course_map = page.locator("div.course-map svg")
+    course_map = page.locator("div.course-map svg.course-map__lessons")
     assert course_map.is_visible()
     for lesson in load().lessons:
         assert course_map.locator(f"a[href='lessons/{lesson.name}/']").count() == 1
@@ -202,3 +207,69 @@ def test_chat_page_streams_a_reply(page: Page, chat_url: str) -> None:
     assert len(set(snapshots)) > 3, f"the reply did not stream: {snapshots}"
     assert all(expected.startswith(text) for text in snapshots)
     screenshot(page, "chat.png")
+
+
+# In the page: every text figure whose content is wider than its box (a box that scrolls sideways cuts it off),
+# and whether the page itself scrolls sideways.
+# Text figures: ```text fences (pygments_lang_class in mkdocs.yml names each block's language).
+FIGURES = "article div.language-text > pre > code"
+OVERFLOWS = """() => ({
+    figures: [...document.querySelectorAll('FIGURES')]
+        .filter(code => code.scrollWidth > code.clientWidth + 1)
+        .map(code => `${code.scrollWidth}px in ${code.clientWidth}px: ${code.textContent.split('\\n')[0].slice(0, 60)}`),
+    smallest: Math.min(...[...document.querySelectorAll('FIGURES')]
+        .map(code => parseFloat(getComputedStyle(code).fontSize))),
+    page: document.documentElement.scrollWidth - window.innerWidth,
+})""".replace("'FIGURES'", repr(FIGURES))
+
+
+@pytest.mark.parametrize("page", [PROJECTOR, PHONE], ids=["projector", "phone"], indirect=True)
+def test_no_figure_is_cut_off_on_a_projector_or_a_phone(page: Page, site_url: str) -> None:
+    problems = []
+    for lesson in load().lessons:
+        page.goto(f"{site_url}lessons/{lesson.name}/")
+        page.locator(FIGURES).first.wait_for(state="attached")
+        found = page.evaluate(OVERFLOWS)
+        problems += [f"lesson {lesson.number}: {figure}" for figure in found["figures"]]
+        if found["page"] > 0:
+            problems.append(f"lesson {lesson.number}: the page scrolls sideways by {found['page']} px")
+        if page.viewport_size == PROJECTOR:  # type: ignore[comparison-overlap]
+            assert found["smallest"] >= 9, f"lesson {lesson.number}: a figure shrank to {found['smallest']} px"
+    assert problems == []
+
+
+@pytest.mark.parametrize("page", [PROJECTOR, PHONE], ids=["projector", "phone"], indirect=True)
+def test_the_course_map_fits_and_stays_readable(page: Page, site_url: str) -> None:
+    page.goto(site_url)
+    width = page.viewport_size["width"]  # type: ignore[index]
+    for part, units in (("lessons", 345), ("grading", 518)):
+        svg = page.locator(f"div.course-map svg.course-map__{part}")
+        box = svg.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, f"{part}: {box}"
+        assert 14 * box["width"] / units >= 9, f"the {part} picture's text shrinks to {14 * box['width'] / units:.1f} px"
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    screenshot(page, f"home-{width}.png")
+
+
+def contrast(foreground: str, background: str) -> float:
+    """WCAG 2 contrast ratio of two `rgb(r, g, b)` colours."""
+    def luminance(colour: str) -> float:
+        channels = [int(part) / 255 for part in colour[colour.index("(") + 1:colour.index(")")].split(",")[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    high, low = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_light_mode_links_reach_wcag_aa_contrast(page: Page, site_url: str) -> None:
+    assert contrast("rgb(0, 148, 133)", "rgb(255, 255, 255)") < 4.5  # Material's teal: what this test exists for
+    for path in ("", f"lessons/{load().lessons[0].name}/", "setup/"):
+        page.goto(site_url + path)
+        assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "default"
+        background = page.evaluate("getComputedStyle(document.querySelector('.md-main')).backgroundColor")
+        background = background if background != "rgba(0, 0, 0, 0)" else "rgb(255, 255, 255)"
+        colours = set(page.evaluate("[...document.querySelectorAll('article a:not(.headerlink)')]"
+                                    ".map(a => getComputedStyle(a).color)"))
+        assert colours, path
+        for colour in colours:
+            assert contrast(colour, background) >= 4.5, f"{path or 'home'}: link colour {colour} on {background}"

@@ -93,6 +93,7 @@ def test_the_handout_has_no_solutions_only_the_given_tests(handed_out: Path) -> 
         for exercise in lesson.exercises:
             assert not (handed_out / "solutions" / f"lesson{lesson.number:02d}" / exercise.file).exists()
     assert not (handed_out / "docs" / "instructor").exists() and not (handed_out / "tests").exists()
+    assert handout.SOLUTIONS_LAYOUT in (handed_out / "README.md").read_text(encoding="utf-8")
     assert (handed_out / ".github" / "workflows" / "lessons.yml").is_file()
     assert (handed_out / ".github" / "classroom" / "autograding.json").is_file()
     assert subprocess.run(["git", "status", "--porcelain"], cwd=handed_out, capture_output=True, text=True,

@@ -237,6 +237,15 @@ def test_the_index_and_proxy_come_from_pip_config_and_pip_variables(tmp_path: Pa
     assert seen == [("https://mirror.corp/simple/pip/", "http://other:8080")]
 
 
+def test_a_proxy_only_in_pip_config_is_named_since_uv_does_not_read_it() -> None:
+    [finding] = doctor.check_uv_settings({}, {"proxy": "http://proxy.corp:3128"}, needed=True)
+    assert not finding.ok
+    assert "proxy (uv reads HTTPS_PROXY)" in finding.detail and "COURSE_INSTALLER=pip" in finding.fix
+    assert doctor.check_uv_settings({"HTTPS_PROXY": "http://proxy.corp:3128"}, {"proxy": "x"}, needed=True) == []
+    assert doctor.check_uv_settings({"COURSE_INSTALLER": "pip"}, {"proxy": "x"}, needed=True) == []
+    assert doctor.check_uv_settings({}, {"proxy": "x"}, needed=False)[0].ok
+
+
 def test_a_reachable_index_passes_and_names_the_environment_proxy() -> None:
     [finding] = doctor.check_network({"HTTPS_PROXY": "http://u:p@proxy.corp:3128"}, {}, needed=True,
                                      get=lambda *_: None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -77,7 +78,7 @@ def test_a_bundle_installs_with_the_network_off_and_a_second_run_does_nothing(
     for variable in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
         monkeypatch.setenv(variable, "http://127.0.0.1:9")
     said: list[str] = []
-    install.install("learner", tmp_path, "auto", tmp_path / "bundle", sys.executable, said.append)
+    install.install("learner", tmp_path, "pip", tmp_path / "bundle", sys.executable, said.append)
     python = locks.venv_python(tmp_path / ".venv")
     answer = subprocess.run([str(python), "-c", "import tinycourse_pkg; print(tinycourse_pkg.ANSWER)"],
                             capture_output=True, text=True, check=True)
@@ -85,8 +86,14 @@ def test_a_bundle_installs_with_the_network_off_and_a_second_run_does_nothing(
     assert said == ["Setting up the course environment in .venv with pip (first run only)...", "Environment ready."]
     assert (tmp_path / ".venv" / locks.stamp_name(tmp_path / "requirements.lock")).exists()
     said.clear()
-    install.install("learner", tmp_path, "auto", tmp_path / "bundle", sys.executable, said.append)
+    install.install("learner", tmp_path, "pip", tmp_path / "bundle", sys.executable, said.append)
     assert said == ["Environment ready."]
+    # A lock that changed only in its comments: the environment already has every pin, so it is kept.
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("# regenerated\ntinycourse-pkg==1.0\n", encoding="utf-8")
+    said.clear()
+    install.install("learner", tmp_path, "pip", tmp_path / "bundle", sys.executable, said.append)
+    assert said == ["Environment ready."] and (tmp_path / ".venv" / locks.stamp_name(lock)).exists()
 
 
 @pytest.mark.timeout(180)
@@ -110,3 +117,48 @@ def test_python_m_course_setup_refuses_an_old_python_in_one_sentence(tmp_path: P
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 2
     assert "This course needs Python 3.11 or newer" in result.stderr and "uv python install" in result.stderr
+
+
+def test_uv_is_found_where_pip_install_target_puts_it_on_each_platform(tmp_path: Path) -> None:
+    assert install.uv_in(tmp_path) is None
+    windows = tmp_path / "Scripts" / "uv.exe"
+    windows.parent.mkdir()
+    windows.touch()
+    assert install.uv_in(tmp_path) == windows
+
+
+def test_without_a_bootstrapped_uv_pip_installs_everything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def pip_fails(command: list[str], log: Path) -> None:
+        raise install.InstallError("no uv for this platform")
+
+    monkeypatch.setattr(install, "run_logged", pip_fails)
+    assert install.bootstrap_uv(tmp_path / "python", tmp_path, tmp_path / "install.log") is None
+
+
+def dry_run(*args: str) -> str:
+    """What `make -n ...` would run: the Makefile's real commands, none of them executed."""
+    return subprocess.run(["make", "-n", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make on this machine")
+@pytest.mark.parametrize(("args", "says"), [
+    (("setup",), "-m course.install --group learner"),
+    (("setup", "BUNDLE=bundle"), "-m course.install --bundle bundle --group learner"),
+    (("test",), "-m course.install --group dev"),
+    (("lab",), "-m course.install --group lab"),
+    (("serve", "HOST=0.0.0.0"), "mkdocs serve --dev-addr 0.0.0.0:8000"),
+    (("deploy",), "mkdocs gh-deploy --strict"),
+    (("learner-site",), "COURSE_SITE=learner"),
+    (("handout",), "-m course.handout handout"),
+    (("bundle",), "pip download --disable-pip-version-check --no-input --quiet -r requirements.lock -d bundle"),
+], ids=lambda value: " ".join(value) if isinstance(value, tuple) else None)
+def test_each_make_target_runs_what_the_setup_page_says(args: tuple[str, ...], says: str, tmp_path: Path) -> None:
+    assert says in dry_run(*args)
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make on this machine")
+def test_the_doctor_needs_no_environment_and_the_stamps_follow_the_locks() -> None:
+    [command] = dry_run("doctor").strip().splitlines()  # nothing installed first
+    assert command.endswith(" -m course.doctor")
+    stamps = {locks.stamp_name(locks.lock_path(ROOT, group)) for group in locks.GROUPS}
+    assert stamps <= set(dry_run("-p").replace(".venv/", "\n").split())

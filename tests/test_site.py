@@ -150,7 +150,7 @@ def test_every_link_inside_the_site_leads_to_a_page_and_anchor_that_exist(site: 
 
 def test_home_page_shows_the_course_map_and_the_pinned_versions(site: Path) -> None:
     home = (site / "index.html").read_text(encoding="utf-8")
-    assert '<svg viewBox' in home
+    assert '<svg class="course-map__lessons" viewBox' in home
     for lesson in load().lessons:
         assert f'href="lessons/{lesson.name}/"' in home
     pins = pinned_versions()
@@ -269,6 +269,17 @@ def test_the_schedule_splits_each_lesson_and_links_the_sections_to_skip(site: Pa
             assert any(link.startswith(f"../lessons/{lesson.name}/#") for link in guide.links), heading
     skipped = [(lesson.name, heading) for lesson in load().lessons for heading in lesson.skippable]
     assert len(skipped) >= len(load().lessons) - 1
+
+
+def test_the_course_maps_links_are_not_hidden_from_screen_readers(site: Path) -> None:
+    """role="img" makes an SVG one opaque picture: its links would be hidden. The lessons' part is a group."""
+    home = (site / "index.html").read_text(encoding="utf-8")
+    lessons_svg = home[home.index('<svg class="course-map__lessons"'):]
+    lessons_svg = lessons_svg[:lessons_svg.index("</svg>")]
+    assert 'role="group"' in lessons_svg.split(">", 1)[0] and 'role="img"' not in lessons_svg
+    assert lessons_svg.count("<a href=") == len(load().lessons)
+    grading_svg = home[home.index('<svg class="course-map__grading"'):]
+    assert "<a " not in grading_svg[:grading_svg.index("</svg>")]
 
 
 def test_troubleshooting_headings_are_the_messages_with_stable_anchors(site: Path) -> None:
