@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import hmac
-import uuid
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.errors import ApiError
@@ -39,20 +38,19 @@ async def get_job_worker(services: ServicesDep) -> JobWorker:
     return services.worker
 
 
-def get_request_id() -> str:
-    """Tests override this to get predictable ids."""
-    return uuid.uuid4().hex
+def get_request_id(request: Request) -> str:
+    """The id `RequestIdMiddleware` gave this request. Tests override this to get predictable ids."""
+    request_id: str = request.scope["request_id"]
+    return request_id
 
 
-async def bind_request_id(
-    request: Request, response: Response, request_id: Annotated[str, Depends(get_request_id)]
-) -> str:
-    """Put the id in the request scope (for error bodies) and on the response (`X-Request-ID`).
+async def bind_request_id(request: Request, request_id: Annotated[str, Depends(get_request_id)]) -> str:
+    """Make the dependency's id the request's: error bodies and the `X-Request-ID` header read it
+    from the request scope.
 
     Not `request.state`: under asgi-lifespan that dict is shared by every request.
     """
     request.scope["request_id"] = request_id
-    response.headers["X-Request-ID"] = request_id
     return request_id
 
 

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 
 from app.llm import ModelError, ModelRateLimited, ModelTimeout
 
-HTTP_CODES = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}
+HTTP_CODES = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 
 
 class ApiError(Exception):
@@ -43,13 +43,13 @@ def error_response(
     error: ApiError,
     details: list[dict[str, Any]] | None = None,
 ) -> JSONResponse:
-    request_id: str | None = request.scope.get("request_id")
+    """The id comes from `RequestIdMiddleware`; the header is set here too, because a 500 is sent
+    from outside every middleware of ours."""
+    request_id: str = request.scope["request_id"]
     body: dict[str, Any] = {"code": error.code, "message": error.message}
     if details is not None:
         body["details"] = details
-    headers = dict(error.headers or {})
-    if request_id is not None:
-        headers["X-Request-ID"] = request_id
+    headers = {**(error.headers or {}), "X-Request-ID": request_id}
     return JSONResponse({"error": body, "request_id": request_id}, error.status, headers)
 
 
@@ -69,7 +69,7 @@ async def _on_validation_error(request: Request, exc: RequestValidationError) ->
 
 
 async def _on_http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    """Starlette's own errors (unknown route, wrong method, unreadable body) in our shape."""
+    """Starlette's own errors (unknown route, wrong method, unreadable or too large body) in our shape."""
     code = HTTP_CODES.get(exc.status_code, "bad_request" if exc.status_code < 500 else "internal_error")
     return error_response(request, ApiError(exc.status_code, code, str(exc.detail), exc.headers))
 

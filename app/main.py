@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse
 from app import chat, job_control, jobs_api
 from app.dependencies import bind_request_id
 from app.errors import install_error_handlers
+from app.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from app.services import lifespan
 from app.settings import Settings
 
@@ -21,6 +22,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Async chat", lifespan=lifespan, dependencies=[Depends(bind_request_id)])
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware)
+    app.add_middleware(RequestIdMiddleware)  # added last, so outermost: even a 413 gets its id
     app.include_router(chat.router)
     app.include_router(jobs_api.router)
     app.include_router(job_control.router)

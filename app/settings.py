@@ -35,6 +35,7 @@ class Settings:
     openai_model: str = "gpt-4o-mini"
     model_timeout: float = 30.0
     fake_token_delay: float = 0.0
+    max_body_bytes: int = 64 * 1024  # larger request bodies get 413, unread
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
@@ -60,4 +61,5 @@ class Settings:
             openai_model=env.get("CHAT_OPENAI_MODEL", defaults.openai_model),
             model_timeout=float(env.get("CHAT_MODEL_TIMEOUT", defaults.model_timeout)),
             fake_token_delay=float(env.get("CHAT_FAKE_TOKEN_DELAY", defaults.fake_token_delay)),
+            max_body_bytes=int(env.get("CHAT_MAX_BODY_BYTES", defaults.max_body_bytes)),
         )

@@ -135,6 +135,19 @@ def suite_figures(lessons: list[Lesson], runs: int, root: Path) -> list[Figure]:
             measure(f"all solutions ({len(lessons)} lessons), pytest -n 2", [*command, "-n", "2"], runs, cwd=root)]
 
 
+def audit_figures(runs: int, root: Path) -> list[Figure]:
+    """`course audit` of a generated tree of 500 test files: the static audit's budget is 5 s."""
+    name = "course audit: static, 500 generated test files"
+    with tempfile.TemporaryDirectory(prefix="course-bench-audit-") as tmp:
+        made = subprocess.run([sys.executable, "-c", "import sys, pathlib; from course.audit.sample import write_tree; "
+                               "write_tree(pathlib.Path(sys.argv[1]), 500)", tmp], cwd=root, capture_output=True)
+        if made.returncode != 0:
+            return [Figure(name, [], ok=False, note="this copy of the course has no course.audit")]
+        # Findings make the audit exit 1: that is its success here.
+        return [measure(name, [sys.executable, "-m", "course", "audit", tmp, "--format", "json"], runs,
+                        expect_ok=False, cwd=root)]
+
+
 Step = Callable[[Path], list[Figure]]  # measures the course found at a root
 
 
@@ -143,6 +156,8 @@ def plan(runs: int, quick: bool, only: int | None, verify_runs: int) -> list[Ste
     steps: list[Step] = [partial(floors, runs)] + [partial(lesson_figures, lesson, runs) for lesson in lessons]
     if lessons and only is None:
         steps.append(partial(suite_figures, lessons, runs))
+    if only is None:
+        steps.append(partial(audit_figures, runs))
     if not quick:
         steps.append(partial(verify_figures, verify_runs))
     return steps

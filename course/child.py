@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from course.exceptions import ExceptionCapture
+from course.guards import Guards
+
 
 @dataclass(frozen=True)
 class RunSpec:
@@ -25,6 +28,9 @@ class RunSpec:
     output_path: str
     env: dict[str, str] = field(default_factory=dict)
     progress_path: str = ""  # where the run says how far it got, so a stuck run is stopped early
+    learner_files: list[str] = field(default_factory=list)  # whose waits, asserts and tasks the guards record
+    schedule: str = ""  # "", or one of guards.SCHEDULES: how the learner's tasks are started
+    strict_waits: bool = False  # the lesson forbids waiting by sleeping: such a wait fails the test at once
 
 
 # Settings a learner may have exported in their shell that would change what grading sees:
@@ -133,19 +139,36 @@ def run(spec: RunSpec) -> int:
     output = os.open(spec.output_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(output, 1)
     os.dup2(output, 2)
+    # Under an outer pytest (the course's own tests) sys.stdout is that pytest's capture, not fd 1.
+    sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
 
     collector = Collector(spec.progress_path)
+    guards = Guards(spec.learner_files, spec.schedule, spec.strict_waits)
+    guards.install()  # before any test file is imported, so that `from asyncio import sleep` gets it too
+    raised = ExceptionCapture()
     session_error = None
     try:
-        code = int(pytest.main(spec.args, plugins=[collector]))
+        code = int(pytest.main(spec.args, plugins=[collector, guards, raised]))
     except Exception as error:  # noqa: BLE001 - pytest itself raised after the tests ran: keep their results
         # e.g. a coroutine never awaited, found at the very end, is a warning and warnings are errors here
         code, session_error = 3, _headline(f"E {type(error).__name__}: {error}")
     Path(spec.result_path).write_text(json.dumps({
         "exit_code": code, "tests": collector.tests, "collection_errors": collector.collection_errors,
-        "session_error": session_error,
+        "session_error": session_error, "guards": guards.as_json(), "queued_seconds": _queued_seconds(),
+        "raised": {"tests": raised.tests, "collection": raised.collection},
     }), encoding="utf-8")
     return code
+
+
+def _queued_seconds() -> float:
+    """How long this run was ready to run but waited for a CPU (Linux; 0 elsewhere).
+
+    A busy machine stretches a run's wall time by this much. Taking it off gives a run time that
+    a time budget can judge fairly, whatever else the machine is doing."""
+    try:
+        return int(Path("/proc/self/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def spec_to_json(spec: RunSpec) -> str:

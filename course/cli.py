@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
-from course import progress, quiz
+from course import hints, progress, quiz
 from course.metadata import Lesson, load
 from course.paths import ROOT
 
@@ -32,8 +34,10 @@ def parse_lesson(text: str) -> Lesson:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from course import notebooks  # jupytext and nbformat take seconds to import: only where needed
+    from course import error_tables, notebooks  # jupytext and nbformat take seconds to import: only where needed
 
+    for page in error_tables.sync():
+        print(f"wrote the errors table of {page.relative_to(page.parent.parent)} (from course/errors.toml)")
     changed = notebooks.sync()
     for path in changed:
         print(f"wrote {path.relative_to(path.parent.parent)}")
@@ -49,8 +53,9 @@ def cmd_notebook(args: argparse.Namespace) -> int:
     notebook = notebooks.execute(lesson.page)
     mismatches = notebooks.expected_output_mismatches(notebook)
     for mismatch in mismatches:
-        print(f"cell {mismatch.cell}: expected output line not found: {mismatch.missing!r}\n--- real output ---\n{mismatch.output}\n")
-    print(f"{lesson.page.name}: ran top to bottom; {len(mismatches)} expected-output mismatch(es).")
+        print(f"cell {mismatch.cell}: the shown block is not the cell's output ({mismatch.reason})\n"
+              f"--- shown ---\n{mismatch.shown}\n--- printed ---\n{mismatch.output}\n")
+    print(f"{lesson.page.name}: ran top to bottom; {len(mismatches)} shown block(s) differ from the real output.")
     return 1 if mismatches else 0
 
 
@@ -71,16 +76,21 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_progress(args: argparse.Namespace) -> int:
-    state = progress.load_state()["lessons"]
+    report = progress.summary()
+    if args.json is not None:
+        text = json.dumps(report, indent=2) + "\n"
+        if args.json == "-":
+            print(text, end="")
+        else:
+            Path(args.json).write_text(text, encoding="utf-8")
+            print(f"Wrote {args.json}: hand it in ({report['done']} of {len(report['lessons'])} lessons done).")
+        return 0
     print(f"{'lesson':<48} {'status':<12} {'tests':>7} {'bugs caught':>12}")
-    for lesson in load().lessons:
-        entry = state.get(str(lesson.number))
-        status = "not started" if entry is None else "done" if entry["complete"] else "in progress"
-        tests = f"{entry['passing']}/{entry['tests']}" if entry else "-"
-        bugs = f"{entry['caught']}/{entry['bugs']}" if entry and entry["bugs"] else "-"
-        print(f"{lesson.number:>2}. {lesson.title:<44} {status:<12} {tests:>7} {bugs:>12}")
-    done = sum(1 for e in state.values() if e["complete"])
-    print(f"\n{done} of {len(load().lessons)} lessons done.")
+    for entry in report["lessons"]:
+        tests = f"{entry['passing']}/{entry['tests']}" if entry["tests"] is not None else "-"
+        bugs = f"{entry['caught']}/{entry['bugs']}" if entry["bugs"] else "-"
+        print(f"{entry['number']:>2}. {entry['title']:<44} {entry['status']:<12} {tests:>7} {bugs:>12}")
+    print(f"\n{report['done']} of {len(report['lessons'])} lessons done.")
     return 0
 
 
@@ -92,13 +102,16 @@ def cmd_hint(args: argparse.Namespace) -> int:
         print(f"Every exercise of lesson {lesson.number} passed at your last check. No hint needed.")
         return 0
     exercise = todo[0]
-    level = progress.next_hint_level(lesson.number, exercise.file)
-    names = ("nudge", "concept", "near-solution")
-    shown = min(level, len(exercise.hints) - 1)
-    print(f"Hint {shown + 1}/{len(exercise.hints)} ({names[min(shown, 2)]}) for {exercise.file}:\n")
-    print(exercise.hints[shown])
-    if level + 1 < len(exercise.hints):
+    hint = hints.choose(lesson, exercise, progress.missed_bugs(lesson.number, exercise.file),
+                        progress.hint_levels(lesson.number, exercise.file))
+    progress.hint_shown(lesson.number, exercise.file, hint.target, hint.level)
+    about = f", for the missed {hint.target}" if hint.target != "exercise" else ""
+    print(f"Hint ({hints.LEVELS[min(hint.level, 2)]}{about}) for {exercise.file}:\n")
+    print(hint.text)
+    if hint.stronger:
         print(f"\nRun `make hint LESSON={lesson.number}` again for a stronger hint.")
+    else:
+        print("\nThat is the strongest hint for this; `make check` again shows what is still missed.")
     return 0
 
 
@@ -111,11 +124,28 @@ def cmd_bugs(args: argparse.Namespace) -> int:
         print(f"Lesson {lesson.number} has no bugs to catch.")
         return 0
     if not entry.get("complete") and not args.show:
-        print(f"Finish lesson {lesson.number} first (make check LESSON={lesson.number}); instructors can add --show.")
+        print(f"Finish lesson {lesson.number} first (make check LESSON={lesson.number}); "
+              f"instructors can run `make bugs LESSON={lesson.number} ARGS=--show`.")
         return 1
+    if args.matrix:
+        return _print_matrix(lesson)
     for bug in lesson.bugs:
         print(f"── {bug.id} ({bug.kind}) ──\n{bug.teaches}\n\n{diff(bug)}")
     return 0
+
+
+def _print_matrix(lesson: Lesson) -> int:
+    """Which reference test catches which bug, and whether each given test earns its place."""
+    from course import bug_matrix
+
+    if not bug_matrix.graded_exercises(lesson):
+        print(f"Lesson {lesson.number} has no write-tests exercise, so no test-by-bug matrix.")
+        return 0
+    strong, weak = bug_matrix.build(lesson), bug_matrix.weak_matrix(lesson)
+    print(bug_matrix.render(strong, weak))
+    problems = bug_matrix.problems(strong, weak)
+    print("\n".join(problems) if problems else "Every given test catches a bug of its own, and loses it when weakened.")
+    return 1 if problems else 0
 
 
 def cmd_quiz(args: argparse.Namespace) -> int:
@@ -146,13 +176,22 @@ def cmd_reset(args: argparse.Namespace) -> int:
         print("Reset needs the course's git history; clone the repository with git to use it.", file=sys.stderr)
         return 2
     if not args.yes:
-        reply = input(f"This replaces everything in {folder}/ with the shipped version. Continue? [y/N] ")
+        question = f"This replaces everything in {folder}/ with the shipped version. Continue? [y/N] "
+        try:
+            reply = input(question)
+        except EOFError:  # no terminal to answer from (`make reset < /dev/null`, CI): the default is no
+            print(f"\nNo answer, so nothing changed; `make reset LESSON={lesson.number} ARGS=--yes` resets without asking.")
+            return 0
         if reply.strip().lower() not in ("y", "yes"):
             print("Nothing changed.")
-            return 1
-    subprocess.run(["git", "checkout", ref, "--", folder], cwd=ROOT, check=True)
+            return 0
+    restore(ref, folder)
     print(f"{folder}/ is back to its shipped state.")
     return 0
+
+
+def restore(ref: str, folder: str) -> None:
+    subprocess.run(["git", "checkout", ref, "--", folder], cwd=ROOT, check=True)
 
 
 def _snapshot(lesson: Lesson) -> dict[str, float]:
@@ -184,7 +223,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 # Tools with their own options: course/<name>.py has add_arguments(parser) and main(args).
-TOOLS = ("doctor", "bench", "stress", "loadtest")
+TOOLS = ("install", "doctor", "bench", "stress", "loadtest", "audit")
 
 
 def _tool(name: str) -> Callable[[argparse.Namespace], int]:
@@ -202,10 +241,12 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, bool]] = {
     "verify": (cmd_verify, "prove the whole course is sound (what make test runs)", False),
     "sync": (cmd_sync, "regenerate every lesson notebook from its Markdown", False),
     "notebook": (cmd_notebook, "run one lesson's notebook and check its expected outputs", True),
+    "setup": (_tool("install"), "create .venv and install the pinned packages (what make setup runs)", False),
     "doctor": (_tool("doctor"), "check this machine's setup for the course, and say how to fix it", False),
     "bench": (_tool("bench"), "measure how long grading, the suites and verify take", False),
     "stress": (_tool("stress"), "run the suites and solutions many times in random orders, to find flaky tests", False),
     "loadtest": (_tool("loadtest"), "drive the real app with concurrent requests and check the database", False),
+    "audit": (_tool("audit"), "find the lessons' anti-patterns in a project's async tests, test by test", False),
 }
 
 
@@ -222,12 +263,18 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--yes", action="store_true", help="do not ask before resetting")
         if name == "bugs":
             command.add_argument("--show", action="store_true", help="show the bugs even before the lesson is done")
+            command.add_argument("--matrix", action="store_true",
+                                 help="run every reference test against every bug: which test catches which")
         if name == "watch":
             command.add_argument("--interval", type=float, default=1.0, help="seconds between checks for changes")
+        if name == "progress":
+            command.add_argument("--json", nargs="?", const="-", metavar="FILE",
+                                 help="print the progress as JSON, or write it to FILE to hand in")
         if name == "verify":
             command.add_argument("--only", action="append", help="run only these steps (repeatable)")
-        if name in TOOLS:
-            importlib.import_module(f"course.{name}").add_arguments(command)
+        tool = "install" if name == "setup" else name
+        if tool in TOOLS:
+            importlib.import_module(f"course.{tool}").add_arguments(command)
     return parser
 
 

@@ -10,14 +10,16 @@ the criteria course.toml declares. Nothing here writes to the learner's tree.
 from __future__ import annotations
 
 import random
-import re
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course import refactor_checks
 from course.child import RunSpec
+from course.guards import SCHEDULES
 from course.metadata import Bug, Criteria, Exercise, Lesson
+from course.paths import ROOT
 from course.pytest_config import write_ini
 from course.runner import FollowUp, RunResult, TestResult, new_workspace, run_all
 from course.variants import materialise
@@ -33,10 +35,11 @@ class BugResult:
     bug: Bug
     caught_by: list[str]
     problem: str | None = None  # the run against this bug ended without results
+    schedules: tuple[int, int] | None = None  # (caught in, out of) when the catch was probed under other schedules
 
     @property
     def caught(self) -> bool:
-        return bool(self.caught_by)
+        return bool(self.caught_by) and (self.schedules is None or self.schedules[0] == self.schedules[1])
 
 
 @dataclass
@@ -133,19 +136,24 @@ def _workspace(lesson: Lesson, source: Path, exercises: list[Exercise], bug: Bug
             shutil.copy2(source / name, target / name)
         for name in exercise.tests:  # implement: the given tests, as shipped
             shutil.copy2(lesson.solution_dir / name, target / name)
-    write_ini(workspace, {"timeout": GRADING_TIMEOUT})
+    # The assertion-pass hook lets the guards count the asserts that ran (course/guards.py).
+    write_ini(workspace, {"timeout": GRADING_TIMEOUT, "enable_assertion_pass_hook": True})
     return workspace
 
 
-def _spec(workspace: Path, lesson: Lesson, exercises: list[Exercise], extra: list[str]) -> RunSpec:
+def _spec(workspace: Path, lesson: Lesson, exercises: list[Exercise], extra: list[str],
+          nodes: list[str] | None = None, schedule: str = "") -> RunSpec:
+    """A run of `exercises`' test files (or just the test ids `nodes`) in `workspace`."""
     folder = f"lesson{lesson.number:02d}"
-    files = [f"{folder}/{name}" for e in exercises for name in e.test_files]
+    files = nodes or [f"{folder}/{name}" for e in exercises for name in e.test_files]
+    learner = [str(workspace / folder / name) for e in lesson.exercises for name in _learner_files(e)]
     # tmp_path lives in the workspace too: no shared /tmp/pytest-of-* folder for parallel runs to clean up.
     return RunSpec(workspace=str(workspace), args=[*BASE_ARGS, "--rootdir", str(workspace), "-c",
                                                    str(workspace / "pytest.ini"), f"--basetemp={workspace / 'tmp'}",
                                                    *extra, *files],
                    result_path=str(workspace / "result.json"), output_path=str(workspace / "output.txt"),
-                   progress_path=str(workspace / "progress.txt"))
+                   progress_path=str(workspace / "progress.txt"), learner_files=learner, schedule=schedule,
+                   strict_waits=any(e.no_sleep for e in exercises))
 
 
 def _run(specs: list[RunSpec], then: FollowUp | None = None) -> list[RunResult]:
@@ -214,15 +222,111 @@ def _caught_by(real: RunResult, variant: RunResult) -> list[str]:
     return sorted(_short_node(n) for n, t in variant.tests.items() if n in passing and t.outcome in ("failed", "error"))
 
 
+def _full_node(lesson: Lesson, short: str) -> str:
+    return f"lesson{lesson.number:02d}/{short}"
+
+
+def _racing(real: RunResult, node: str) -> bool:
+    """Whether the test started two or more tasks of its own: what it catches may depend on the schedule."""
+    return int(real.guards.get(node, {}).get("tasks", 0)) >= 2  # type: ignore[call-overload]
+
+
+def _probe_schedules(lesson: Lesson, source: Path, bugs: list[Bug], real: RunResult,
+                     bug_runs: list[RunResult], order: list[str]) -> dict[str, tuple[int, int]]:
+    """For each bug caught only by tests that start tasks of their own, how many schedules catch it.
+
+    Such a catch may be luck: the scheduler happened to interleave the tasks the way the bug needs.
+    So the catching tests run again, on the real app and on the bug, with the learner's tasks
+    started one at a time (course/guards.py), in creation order and reversed; and the bug runs once
+    more without them, in case another test catches it anyway. Returns {bug id: (caught in, out of)}
+    for the bugs that needed it."""
+    probed: dict[int, list[str]] = {}
+    for index, (bug, run) in enumerate(zip(bugs, bug_runs)):
+        catching = [_full_node(lesson, short) for short in _caught_by(real, run)]
+        if catching and all(_racing(real, node) for node in catching):
+            probed[index] = catching
+    if not probed:
+        return {}
+    everyone = sorted({node for nodes in probed.values() for node in nodes})
+    specs, plan = [], []
+    for schedule in SCHEDULES:
+        specs.append(_spec(_workspace(lesson, source, list(lesson.exercises), None, f"real-{schedule}"), lesson,
+                           [], order, nodes=everyone, schedule=schedule))
+        plan.append((schedule, None))
+        for index, nodes in probed.items():
+            specs.append(_spec(_workspace(lesson, source, list(lesson.exercises), bugs[index], f"{bugs[index].id}-{schedule}"),
+                               lesson, [], order, nodes=nodes, schedule=schedule))
+            plan.append((schedule, index))
+    for index, nodes in probed.items():  # without the racing tests: does a test that does not race catch it?
+        specs.append(_bug_spec(lesson, source, bugs[index], [*order, *FAIL_FAST,
+                                                             *(arg for node in nodes for arg in ("--deselect", node))]))
+        plan.append(("without", index))
+    results = _run(specs)
+    reals = {schedule: run for (schedule, index), run in zip(plan, results) if index is None}
+    counts: dict[str, tuple[int, int]] = {}
+    for index in probed:
+        bug = bugs[index]
+        without = next(run for (schedule, i), run in zip(plan, results) if i == index and schedule == "without")
+        if _caught_by(real, without):
+            continue  # a test that starts no race of its own catches it: nothing depends on luck
+        caught = 1 + sum(bool(_caught_by(reals[schedule], run)) for (schedule, i), run in zip(plan, results)
+                         if i == index and schedule in SCHEDULES)
+        counts[bug.id] = (caught, 1 + len(SCHEDULES))
+    return counts
+
+
+def _guard_checks(lesson: Lesson, exercise: Exercise, real: RunResult) -> list[Check]:
+    """What the guards saw the learner's tests do on the real app: wait by sleeping or by an
+    unbounded poll (where the lesson forbids it), or pass without executing a single assertion."""
+    if exercise.kind == "implement":
+        return []
+    files = set(exercise.test_files)
+    checks: list[Check] = []
+    seen: set[tuple[object, object]] = set()
+    for node, record in real.guards.items():
+        short = _short_node(node)
+        if short.split("::")[0] not in files:
+            continue
+        test_name = short.split("::", 1)[-1]
+        for wait in record.get("waits", []) if exercise.no_sleep else []:  # type: ignore[union-attr]
+            where = (wait["file"], wait["line"])
+            if where in seen:
+                continue
+            seen.add(where)
+            checks.append(Check(f"{wait['file']}:{wait['line']} ({test_name}) {_WAIT_WORDS[wait['kind']]}: "
+                                f"{wait['detail']}", False, _WAIT_FIX[wait["kind"]].format(lesson=lesson.number)))
+        test = real.tests.get(node)
+        if test is not None and test.outcome == "passed" and not record.get("assertions"):
+            checks.append(Check(f"{short} passed without running a single assertion", False,
+                                "a test that asserts nothing proves nothing; assert what the test's docstring "
+                                "promises (an `assert`, a mock's `assert_awaited_once_with`, `pytest.raises`)"))
+    return checks
+
+
+_WAIT_WORDS = {"sleep": "waits by sleeping", "poll": "polls with no bound"}
+_WAIT_FIX = {
+    "sleep": "a sleep guesses how long the app needs: too short fails on a busy machine, too long is slow. "
+             "Wait for the signal itself: an event your fake sets, the next stream chunk, `worker.join()`, "
+             "a barrier (lesson 6, '1. Sleeping is guessing').",
+    "poll": "if the state never comes, this loop spins until the test is killed. Wait on the signal the state "
+            "change sends, or bound the loop: `async with asyncio.timeout(WAIT):` around it, or `for _ in "
+            "range(N):` (lesson 7, '5. Hangs: bound every wait twice').",
+}
+
+
 def _refactor_checks(criteria: Criteria, source: Path, exercise: Exercise, planned: list[RunResult],
-                     real: RunResult) -> list[Check]:
-    """The criteria of a refactor exercise: forbidden patterns in its files, then the `planned`
-    runs (random orders, then -n 2), or why they did not start."""
+                     real: RunResult, seeds: list[int]) -> list[Check]:
+    """The criteria of a refactor exercise: each planted anti-pattern gone from its files (read as
+    code, course/refactor_checks.py), then the `planned` runs (random orders, then -n 2), or why they
+    did not start."""
+    sources = {name: (source / name).read_text(encoding="utf-8") for name in _learner_files(exercise)}
+    findings = refactor_checks.find(sources, [rule.id for rule in criteria.anti_patterns])
     checks = []
-    text = "\n".join((source / name).read_text(encoding="utf-8") for name in _learner_files(exercise))
-    for pattern, why in criteria.forbidden:
-        hits = [m.group(0) for m in re.finditer(pattern, text)]
-        checks.append(Check(f"no `{pattern}`", not hits, f"found {hits[0]!r}: {why}" if hits else ""))
+    for rule in criteria.anti_patterns:
+        found = [f for f in findings if f.rule == rule.id]
+        sentences = [f"{f.file}:{f.line}: {f.what}; {rule.fix} ({rule.section})."
+                     for f in found]
+        checks.append(Check(rule.label, not found, "\n      ".join(sentences)))
     waiting = _not_ready(exercise, real)
     if waiting:
         untried, fixed_seconds = waiting
@@ -234,16 +338,36 @@ def _refactor_checks(criteria: Criteria, source: Path, exercise: Exercise, plann
             checks.append(Check("passes in parallel (-n 2)", False, f"not tried yet: {untried}"))
         return checks
     random_runs, parallel = planned[:criteria.runs], planned[criteria.runs:]
-    failures = [r for r in random_runs if not r.passed]
+    if any(rule.id == "fixed-order" for rule in criteria.anti_patterns) and not refactor_checks.orders_vary(
+            [list(r.tests) for r in random_runs if r.passed]):
+        checks.append(Check("the random-order runs ran the tests in different orders", False,
+                            f"all {len(random_runs)} runs with different seeds ran the tests in one and the same "
+                            "order, so something in the suite fixes the order; remove it"))
+    failures = [(seed, r) for seed, r in zip(seeds, random_runs) if not r.passed]
     checks.append(Check(f"passes {criteria.runs} times in random order", not failures,
-                        f"{len(failures)} of {len(random_runs)} runs failed" if failures else ""))
-    slowest = max((r.seconds for r in random_runs), default=0.0)
+                        f"{len(failures)} of {len(random_runs)} runs failed; " + _replay(source, *failures[0])
+                        if failures else ""))
+    slowest = max((r.own_seconds for r in random_runs), default=0.0)
     checks.append(Check(f"each run within {criteria.budget_seconds:g} s", slowest <= criteria.budget_seconds,
                         f"slowest run took {slowest:.1f} s"))
     for run in parallel:
-        checks.append(Check("passes in parallel (-n 2)", run.passed,
-                            "" if run.passed else run.crashed or "some tests failed under -n 2"))
+        checks.append(Check("passes in parallel (-n 2)", run.passed, "" if run.passed else _replay(source, None, run)))
     return checks
+
+
+def _replay(source: Path, seed: int | None, run: RunResult) -> str:
+    """Which test failed in a random-order (`seed`) or -n 2 run, how, and the command that replays it."""
+    failed = [(node, test) for node, test in run.tests.items() if test.outcome in ("failed", "error")]
+    if failed:
+        node, test = failed[0]
+        message = test.message.strip().splitlines()[0] if test.message.strip() else "failed"
+        what = f"first failure: {_short_node(node)}: {message[:160]}"
+    else:
+        what = f"the run ended early: {run.crashed or 'pytest reported no results'}"
+    folder = source.resolve()
+    shown = folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder
+    order = f"-p randomly --randomly-seed={seed}" if seed is not None else "-p randomly -n 2"
+    return f"{what}. Replay it: `.venv/bin/python -m pytest {shown} {order}`"
 
 
 def _not_ready(exercise: Exercise, real: RunResult) -> tuple[str, float] | None:
@@ -257,8 +381,8 @@ def _not_ready(exercise: Exercise, real: RunResult) -> tuple[str, float] | None:
     tests = _tests_of(real, exercise)
     if real.crashed or not tests or any(t.outcome in ("failed", "error") for t in tests.values()):
         return "first make every test pass on the real app", 0.0
-    if real.seconds > criteria.budget_seconds:
-        return f"first bring a run within {criteria.budget_seconds:g} s", real.seconds
+    if real.own_seconds > criteria.budget_seconds:
+        return f"first bring a run within {criteria.budget_seconds:g} s", real.own_seconds
     return None
 
 
@@ -308,14 +432,18 @@ def grade(lesson: Lesson, source: Path, random_order: bool = False, seed: int | 
     real, *runs = _run(specs, then=suites_once_real_passes)
     bug_runs, suite_runs = runs[:len(bugs)], iter(runs[len(bugs):])
     bug_runs = _rerun_unproven(lesson, source, bugs, real, bug_runs, order)
+    schedules = _probe_schedules(lesson, source, bugs, real, bug_runs, order)
     results = []
     for exercise in exercises:
         result = ExerciseResult(exercise, tests=_tests_of(real, exercise), run_problem=real.crashed)
         for bug, variant in zip(bugs, bug_runs):
             if bug.exercise == exercise.file:
-                result.bugs.append(BugResult(bug, _caught_by(real, variant), variant.crashed))
+                result.bugs.append(BugResult(bug, _caught_by(real, variant), variant.crashed, schedules.get(bug.id)))
         if exercise.criteria:
             planned = [next(suite_runs) for _ in suites.get(exercise.file, ())]
-            result.checks = _refactor_checks(exercise.criteria, source, exercise, planned, real)
+            seeds = [int(arg.split("=")[1]) for spec in suites.get(exercise.file, ()) for arg in spec.args
+                     if arg.startswith("--randomly-seed=")]
+            result.checks = _refactor_checks(exercise.criteria, source, exercise, planned, real, seeds)
+        result.checks += _guard_checks(lesson, exercise, real)
         results.append(result)
     return LessonResult(lesson, source, results, time.monotonic() - started, real.collection_errors, seed)

@@ -5,7 +5,8 @@ file descriptor, so there is no port to guess and no race), with the fake model 
 temporary database. Twenty clients share a few conversations, so requests for one conversation
 really do overlap: exactly the case the store's per-conversation lock exists for. Phases: `/chat`,
 `/chat/stream` (timed to the last event), summary jobs (each must end `done`), and bad input
-(401, 404, 405, 422 with their stable error codes). Afterwards the database must hold, per
+(401, 404, 405, 413, 422 with their stable error codes, and one request id in body and header).
+Afterwards the database must hold, per
 conversation, messages numbered exactly 1..n, two per request that succeeded, and nothing from
 the bad requests. Loopback only; proxies are ignored.
 """
@@ -24,11 +25,12 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.settings import Settings
 from course.paths import ROOT
 
 if TYPE_CHECKING:
@@ -39,6 +41,7 @@ CONVERSATIONS = 5
 START_TIMEOUT = 30.0  # seconds for the server to answer /health
 REQUEST_TIMEOUT = 30.0
 JOBS_TIMEOUT = 60.0  # seconds for the worker to finish every accepted summary job
+BODY_LIMIT = Settings().max_body_bytes  # the server runs with the default
 
 
 @dataclass
@@ -177,12 +180,10 @@ async def run_load(base_url: str, seconds: float, limit: int, concurrency: int) 
 
         async def bad(worker: int) -> None:
             method, path, kwargs, status, code = bad_cases[worker % len(bad_cases)]
-            response = await client.request(method, path, **kwargs)
-            got = response.json().get("error", {}).get("code") if response.headers.get("content-type", "").startswith(
-                "application/json") else None
-            if response.status_code != status or got != code:
-                raise AssertionError(f"{method} {path}: expected {status} {code}, got {response.status_code} {got}")
-            return None
+            response = await client.request(method, path, **fresh(kwargs))
+            problem = bad_answer_problem(response, status, code)
+            if problem:
+                raise AssertionError(f"{method} {path}: {problem}")
 
         jobs: list[tuple[str, str]] = []  # (job id, its owner)
 
@@ -223,23 +224,53 @@ async def finished_jobs(client: httpx.AsyncClient, jobs: list[tuple[str, str]]) 
             for state in ended if state.get("status") != "done" or not state.get("result")]
 
 
-def bad_requests(conversation: str, owner: str) -> list[tuple[str, str, dict[str, object], int, str]]:
+BadRequest = tuple[str, str, dict[str, object], int, str]
+
+
+async def chunked(size: int) -> AsyncIterator[bytes]:
+    """A body of `size` bytes without a Content-Length, sent 4 KiB at a time."""
+    for start in range(0, size, 4096):
+        yield b" " * min(4096, size - start)
+
+
+def fresh(kwargs: dict[str, object]) -> dict[str, object]:
+    """A request's arguments, with a body made anew for each send: a chunked one can be sent only once."""
+    return {name: value() if callable(value) else value for name, value in kwargs.items()}
+
+
+def bad_requests(conversation: str, owner: str) -> list[BadRequest]:
     """(method, path, request arguments, expected status, expected error code): none may write anything."""
     other = next(user for user in USERS if user != owner)
+    as_json = {**_headers(owner), "Content-Type": "application/json"}
     return [
         ("POST", "/chat", {"json": {"message": "hi"}}, 401, "unauthorized"),
         ("POST", "/chat", {"json": {"message": "hi"}, "headers": {"Authorization": "Bearer nope"}}, 401, "unauthorized"),
         ("POST", "/chat", {"json": {"message": "   "}, "headers": _headers(owner)}, 422, "validation_error"),
         ("POST", "/chat", {"json": {"message": "x" * 4001}, "headers": _headers(owner)}, 422, "validation_error"),
-        ("POST", "/chat", {"content": b"{not json", "headers": {**_headers(owner), "Content-Type": "application/json"}},
-         422, "validation_error"),
+        ("POST", "/chat", {"content": b"{not json", "headers": as_json}, 422, "validation_error"),
         ("POST", "/chat", {"json": {"message": "hi", "conversation_id": conversation}, "headers": _headers(other)},
          404, "not_found"),
         ("POST", "/chat/stream", {"json": {"message": "hi", "conversation_id": "missing"}, "headers": _headers(owner)},
          404, "not_found"),
         ("GET", f"/conversations/{conversation}", {"headers": _headers(other)}, 404, "not_found"),
+        ("GET", "/no/such/route", {"headers": _headers(owner)}, 404, "not_found"),
         ("DELETE", "/chat", {"headers": _headers(owner)}, 405, "method_not_allowed"),
+        ("POST", "/chat", {"content": b" " * (BODY_LIMIT + 1), "headers": as_json}, 413, "payload_too_large"),
+        ("POST", "/chat/stream", {"content": lambda: chunked(4 * BODY_LIMIT), "headers": as_json},
+         413, "payload_too_large"),
     ]
+
+
+def bad_answer_problem(response: httpx.Response, status: int, code: str) -> str | None:
+    """What is wrong with the answer to a bad request: its status, its error code, or its request id."""
+    is_json = response.headers.get("content-type", "").startswith("application/json")
+    body = response.json() if is_json else {}
+    got = body.get("error", {}).get("code")
+    if response.status_code != status or got != code:
+        return f"expected {status} {code}, got {response.status_code} {got}"
+    if not body.get("request_id") or body["request_id"] != response.headers.get("X-Request-ID"):
+        return f"request_id {body.get('request_id')!r} in the body, {response.headers.get('X-Request-ID')!r} in X-Request-ID"
+    return None
 
 
 def server_errors(log: Path) -> Counter[str]:

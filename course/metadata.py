@@ -34,13 +34,25 @@ class Bug:
 
 
 @dataclass(frozen=True)
+class AntiPattern:
+    """A planted cause of flakiness a refactored suite must remove (course/refactor_checks.py finds it)."""
+
+    id: str  # a rule of course.refactor_checks.RULES
+    label: str  # what the suite must be, as a check line: "every fixture is function-scoped"
+    fix: str  # what to do instead, in plain words
+    section: str  # where the lesson teaches it: "lesson 7, step 2: '...'"
+    code: str  # how the code is checked
+    behaviour: str  # how the runs check it
+
+
+@dataclass(frozen=True)
 class Criteria:
     """What a refactored suite must achieve (lesson 07)."""
 
     runs: int = 3
     parallel: bool = True
     budget_seconds: float = 10.0
-    forbidden: tuple[tuple[str, str], ...] = ()  # (regex, why it is forbidden)
+    anti_patterns: tuple[AntiPattern, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,7 @@ class Exercise:
     tests: tuple[str, ...] = ()  # implement: the given tests, run from solutions/
     support: tuple[str, ...] = ()  # files copied along (conftest.py, helpers)
     criteria: Criteria | None = None
+    no_sleep: bool = False  # its tests must wait on signals: no sleep with a delay, no unbounded poll loop
 
     @property
     def test_files(self) -> tuple[str, ...]:
@@ -68,6 +81,8 @@ class Lesson:
     summary: str
     exercises: tuple[Exercise, ...]
     bugs: tuple[Bug, ...] = field(default=())
+    exercise_minutes: int | None = None  # of `minutes`: the rest is teaching (the instructor's schedule shows both)
+    skippable: tuple[str, ...] = ()      # headings of sections an instructor may leave for later
 
     @property
     def name(self) -> str:
@@ -105,18 +120,19 @@ class Course:
         raise KeyError(number)
 
 
-def _exercise(raw: dict) -> Exercise:
+def _exercise(raw: dict, no_sleep: bool) -> Exercise:
     criteria = raw.get("criteria")
     if raw["kind"] not in KINDS:
         raise MetadataError(f"exercise {raw['file']}: kind must be one of {', '.join(KINDS)}")
     return Exercise(
         file=raw["file"], kind=raw["kind"], title=raw["title"], asks=raw["asks"].strip(),
         hints=tuple(hint.strip() for hint in raw["hints"]), tests=tuple(raw.get("tests", ())),
-        support=tuple(raw.get("support", ())),
+        support=tuple(raw.get("support", ())), no_sleep=raw.get("no_sleep", no_sleep),
         criteria=Criteria(
             runs=criteria.get("runs", 3), parallel=criteria.get("parallel", True),
             budget_seconds=criteria.get("budget_seconds", 10.0),
-            forbidden=tuple((rule["pattern"], rule["why"]) for rule in criteria.get("forbidden", ())),
+            anti_patterns=tuple(AntiPattern(**{key: value.strip() for key, value in rule.items()})
+                                for rule in criteria.get("anti_patterns", ())),
         ) if criteria else None,
     )
 
@@ -133,7 +149,7 @@ def parse(text: str) -> Course:
     data = tomllib.loads(text)
     lessons = []
     for raw in data["lessons"]:
-        exercises = tuple(_exercise(e) for e in raw.get("exercises", ()))
+        exercises = tuple(_exercise(e, raw.get("no_sleep", False)) for e in raw.get("exercises", ()))
         bugs = tuple(_bug(b) for b in raw.get("bugs", ()))
         names = {e.file for e in exercises}
         for bug in bugs:
@@ -141,7 +157,8 @@ def parse(text: str) -> Course:
                 raise MetadataError(f"bug {bug.id}: no exercise named {bug.exercise} in lesson {raw['number']}")
         lessons.append(Lesson(number=raw["number"], slug=raw["slug"], title=raw["title"],
                               minutes=raw["minutes"], summary=raw["summary"].strip(),
-                              exercises=exercises, bugs=bugs))
+                              exercises=exercises, bugs=bugs, exercise_minutes=raw.get("exercise_minutes"),
+                              skippable=tuple(raw.get("skippable", ()))))
     return Course(title=data["course"]["title"], lessons=tuple(sorted(lessons, key=lambda l: l.number)))
 
 

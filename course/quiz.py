@@ -79,7 +79,7 @@ def run(questions: list[Question], ask=input, say=print) -> int:
             score += 1
             say(f"Right. {q.why}")
         else:
-            say(f"Not quite. {q.wrong[picked]}")
+            say(f"Not quite. {picked} {q.wrong[picked]}")  # the lesson writes "- **2** is wrong: …"
             say(f"The answer is {q.answer}: {q.why}")
     say(f"\n{score}/{len(questions)} right first time.")
     return score

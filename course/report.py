@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import textwrap
 
-from course.diagnose import explain
+from course.diagnose import explain_failure, explain_problem, explain_raised, headline, shorten, short_type
 from course.grading import ExerciseResult, LessonResult
 from course.metadata import load
+from course.runner import TestResult
 
 OK, NO = "✔", "✘"
 MAX_FAILURES_SHOWN = 5
@@ -17,20 +18,27 @@ def _wrap(text: str, indent: str) -> str:
     return textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=" " * len(indent))
 
 
-def _failure_lines(node: str, message: str, text: str) -> list[str]:
-    lines = [f"    {NO} {node}: {message.strip().splitlines()[0] if message.strip() else 'failed'}"[:160]]
-    hint = explain(f"{node}\n{text}\n{message}")  # the test id counts too: `[trio]` names row 23
+def _failure_lines(node: str, test: TestResult) -> list[str]:
+    """A failing test: what it raised (the leaves of an exception group), and what that proves."""
+    lines = [f"    {NO} {node}: {shorten(headline(test.message, test.failure), 150 - len(node))}"]
+    hint = explain_failure(test.failure)
     if hint:
         lines.append(_wrap(hint, "        → "))
     return lines
 
 
-def _import_error_lines(error: dict[str, str], indent: str) -> list[str]:
-    """A file pytest could not import: its last line (the exception) and what it means."""
-    text = error["text"].strip()
-    first = text.splitlines()[-1].strip().removeprefix("E").strip() if text else "collection failed"
-    lines = [f"{indent}{NO} {error['nodeid'].split('/', 1)[-1]} could not be imported: {first}"[:200]]
-    hint = explain(text)
+def _import_error_lines(error: dict, indent: str) -> list[str]:
+    """A file pytest could not import: the exception it raised, and what that proves."""
+    raised = error.get("raised") or []
+    if raised:
+        message = " ".join(raised[0].get("message", "").split())
+        first = f"{short_type(raised[0])}: {message}" if message else short_type(raised[0])
+    else:
+        text = error["text"].strip()
+        first = text.splitlines()[-1].strip().removeprefix("E").strip() if text else "collection failed"
+    name = error["nodeid"].split("/", 1)[-1]
+    lines = [f"{indent}{NO} {name} could not be imported: {shorten(first, 170 - len(name))}"]
+    hint = explain_raised(raised)
     if hint:
         lines.append(_wrap(hint, f"{indent}    → "))
     return lines
@@ -50,7 +58,7 @@ def _exercise_lines(result: ExerciseResult, number: int, errors: list[dict[str, 
         return lines + [_wrap(problem, "    ✘ ") for problem in result.problems]
     if result.run_problem:
         lines.append(_wrap(f"The test run failed: {result.run_problem}.", "    ✘ "))
-        hint = explain(result.run_problem)
+        hint = explain_problem(result.run_problem)
         if hint:
             lines.append(_wrap(hint, "        → "))
     total = len(result.tests)
@@ -62,7 +70,7 @@ def _exercise_lines(result: ExerciseResult, number: int, errors: list[dict[str, 
         lines.append(f"    {len(result.passing)}/{total} tests pass" + (" on the real app" if result.bugs else ""))
     failing = list(result.failing.items())
     for node, test in failing[:MAX_FAILURES_SHOWN]:
-        lines += _failure_lines(node, test.message, test.text)
+        lines += _failure_lines(node, test)
     if len(failing) > MAX_FAILURES_SHOWN:
         lines.append(f"    … and {len(failing) - MAX_FAILURES_SHOWN} more failing tests: fix these first.")
     if result.bugs and not result.passing:
@@ -70,12 +78,20 @@ def _exercise_lines(result: ExerciseResult, number: int, errors: list[dict[str, 
     for bug in result.bugs if result.passing else ():
         if bug.caught:
             lines.append(f"    {OK} caught bug '{bug.bug.id}' (by {bug.caught_by[0]})")
+        elif bug.schedules:
+            caught, total = bug.schedules
+            lines.append(_wrap(
+                f"missed bug '{bug.bug.id}' ({bug.bug.kind}): {bug.caught_by[0]} caught it in only {caught} of "
+                f"{total} schedules (the tasks your test starts, run as written, one after another, and in reverse), "
+                "so it caught it by luck. Force the interleaving the bug needs, e.g. a fake that waits on an "
+                "`asyncio.Barrier` until every request is inside it (lesson 6, '3. Many requests at once').",
+                f"    {NO} "))
         elif bug.problem:
             lines.append(f"    {NO} bug '{bug.bug.id}': the run against it ended early: {bug.problem}")
         else:
             lines.append(f"    {NO} missed bug '{bug.bug.id}' ({bug.bug.kind}): {bug.bug.hint}")
     for check in result.checks:
-        lines.append(f"    {OK if check.ok else NO} {check.name}" + (f": {check.detail}" if check.detail else ""))
+        lines.append(_wrap(f"{check.name}" + (f": {check.detail}" if check.detail else ""), f"    {OK if check.ok else NO} "))
     return lines
 
 
@@ -97,7 +113,7 @@ def next_step(result: LessonResult, for_solutions: bool) -> str:
             return "The reference solutions are complete."
         later = [lesson.number for lesson in load().lessons if lesson.number > number]
         follow = f" Next: lesson {later[0]} (make check LESSON={later[0]})." if later else " That was the last lesson: well done."
-        bugs = f" See what each bug was: python -m course bugs {number}." if result.lesson.bugs else ""
+        bugs = f" See what each bug was: make bugs LESSON={number}." if result.lesson.bugs else ""
         return "Done." + bugs + follow
     return (f"Not done yet. Edit exercises/lesson{number:02d}/, run `make check LESSON={number}` again "
             f"(or `make watch LESSON={number}`); stuck? `make hint LESSON={number}`.")

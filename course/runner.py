@@ -17,7 +17,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from course.child import RunSpec, run, spec_to_json
@@ -26,8 +26,9 @@ HAS_FORK = hasattr(os, "fork")
 # What every run imports anyway; loading it once in the parent is what makes forking pay.
 _WARM_MODULES = ("pytest", "pytest_asyncio", "pytest_timeout", "httpx", "fastapi", "fastapi.sse",
                  "fastapi.testclient", "starlette", "anyio", "aiosqlite", "asgi_lifespan", "pydantic")
-# Importing the test files (and the app) must end within this many seconds: no test timeout
-# covers code at module level, so a `while True:` there would otherwise hang the grader.
+# Importing the test files (and the app) must end within this many seconds (of CPU time, where it can
+# be measured; see IDLE_WINDOW): no test timeout covers code at module level, so a `while True:` there
+# would otherwise hang the grader.
 COLLECT_DEADLINE = 15.0 if HAS_FORK else 30.0
 
 
@@ -37,6 +38,8 @@ class TestResult:
     message: str
     text: str
     duration: float
+    # What the failing phases raised (course.exceptions): {"raised": [records], "code": [sources]}.
+    failure: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,13 @@ class RunResult:
     crashed: str | None  # why there are no results, if there are none
     output: str
     seconds: float
+    guards: dict[str, dict[str, object]] = field(default_factory=dict)  # per test: waits, assertions, tasks
+    queued_seconds: float = 0.0  # of `seconds`, the time the run waited for a CPU (a busy machine)
+
+    @property
+    def own_seconds(self) -> float:
+        """The run's wall time less its wait for a CPU: what it costs on a quiet machine."""
+        return max(0.0, self.seconds - self.queued_seconds)
 
     @property
     def passed(self) -> bool:
@@ -73,6 +83,78 @@ def warm_up() -> None:
             pass
 
 
+# A run is never stopped for being slow while it works: the machine may be busy (other runs, other
+# programs), and a correct solution must not fail for that. Each limit above counts CPU seconds
+# where the system can tell (Linux: /proc), so a loop that never ends is stopped once it has burnt
+# the limit; a run that waits forever uses no CPU at all, and is stopped after the limit in wall
+# time plus IDLE_WINDOW without using any.
+IDLE_WINDOW = 5.0
+SAMPLE_EVERY = 0.5  # seconds between two looks at a run's CPU time, once it is past a limit
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def group_cpu_seconds(pgid: int) -> float | None:
+    """CPU seconds used so far by every process of process group `pgid` (the run and any process it
+    started, e.g. xdist workers, and the children they already reaped); None where /proc is missing."""
+    if not os.path.isdir("/proc/self"):
+        return None
+    ticks, found = 0, False
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[2]) == pgid:  # fields: state, ppid, pgrp, ..., utime (11), stime, cutime, cstime (14)
+            ticks += sum(int(value) for value in fields[11:15])
+            found = True
+    return ticks / _TICK if found else None
+
+
+def _load_factor() -> float:
+    """How many times slower than an idle machine a run may be (the fallback where CPU time is unknown)."""
+    try:
+        return max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
+    except (AttributeError, OSError):
+        return 1.0
+
+
+@dataclass
+class _Clock:
+    """A run's CPU time, sampled from the moment a limit has passed in wall time."""
+
+    cpu: Callable[[], float | None]
+    last_cpu: float | None = None
+    last_sample: float = -1.0
+    busy_at: float = 0.0  # when the CPU time last went up
+
+    def sample(self, now: float) -> float | None:
+        if now - self.last_sample >= SAMPLE_EVERY:
+            self.last_sample = now
+            cpu = self.cpu()
+            if cpu is not None and (self.last_cpu is None or cpu > self.last_cpu):
+                self.busy_at = now
+            self.last_cpu = cpu
+        return self.last_cpu
+
+    def exceeded(self, began: float, began_cpu: float, now: float, limit: float) -> str | None:
+        """Why a phase begun at `began` (wall) and `began_cpu` (the run's CPU seconds then) is over its
+        limit, or None while it may go on: "cpu" (it burnt `limit` CPU seconds), "idle" (past `limit`
+        and no CPU used for IDLE_WINDOW), "wall" (past `limit` times the load, where CPU time is unknown)."""
+        if now - began <= limit:
+            return None
+        cpu = self.sample(now)
+        if cpu is None:
+            return "wall" if now - began > limit * _load_factor() else None
+        if cpu - began_cpu >= limit:
+            return "cpu"
+        if now - max(self.busy_at, began + limit) >= IDLE_WINDOW:
+            return "idle"
+        return None
+
+
 @dataclass
 class _Running:
     spec: RunSpec
@@ -81,7 +163,13 @@ class _Running:
     collected: bool = False
     test: str | None = None  # the test running now, from the progress file
     test_started: float = 0.0
+    test_cpu: float = 0.0  # the run's CPU seconds when the test started, as last sampled (an upper bound)
     read: int = 0  # bytes of the progress file already read
+    clock: _Clock = field(init=False)
+
+    def __post_init__(self) -> None:
+        pgid = self.handle if isinstance(self.handle, int) else None
+        self.clock = _Clock(cpu=(lambda: group_cpu_seconds(pgid)) if pgid else (lambda: None))
 
     def follow(self) -> None:
         """Read what the run reported since the last look (cheap: one stat when nothing changed)."""
@@ -101,21 +189,33 @@ class _Running:
             if word in ("collected", "start"):  # under xdist only the workers collect: a start says it too
                 self.collected = True
             if word == "start":
-                self.test, self.test_started = rest, time.monotonic()
+                self.test, self.test_started, self.test_cpu = rest, time.monotonic(), self.clock.last_cpu or 0.0
             elif word == "end":
                 self.test = None
 
     def overdue(self, now: float, deadline: float, test_deadline: float | None) -> str | None:
-        """Why this run must be stopped now, or None while it may go on."""
-        if now - self.started > deadline:
-            return f"the whole run took longer than {deadline:.0f} s and was stopped"
-        if self.spec.progress_path and not self.collected and now - self.started > COLLECT_DEADLINE:
-            return (f"importing the test files did not finish within {COLLECT_DEADLINE:.0f} s, so the run was "
-                    "stopped before any test ran (code at module level that loops or waits forever?)")
-        if test_deadline is not None and self.test is not None and now - self.test_started > test_deadline:
-            return (f"{_short(self.test)} was still running after {test_deadline:.0f} s, the longest one test may "
-                    "take, and its timeout did not stop it, so the run was stopped")
+        """Why this run must be stopped now, or None while it may go on (see IDLE_WINDOW)."""
+        # A forked run's CPU time starts at zero, so the run and its import are measured from 0.
+        if why := self.clock.exceeded(self.started, 0.0, now, deadline):
+            return f"the whole run took longer than {deadline:.0f} s{_how(why)} and was stopped"
+        if self.spec.progress_path and not self.collected and (
+                why := self.clock.exceeded(self.started, 0.0, now, COLLECT_DEADLINE)):
+            return (f"importing the test files did not finish within {COLLECT_DEADLINE:.0f} s{_how(why)}, so the run "
+                    f"was stopped before any test ran (code at module level that {_LOOPS[why]} forever?)")
+        if test_deadline is not None and self.test is not None and (
+                why := self.clock.exceeded(self.test_started, self.test_cpu, now, test_deadline)):
+            return (f"{_short(self.test)} was still running after {test_deadline:.0f} s{_how(why)}, the longest one "
+                    "test may take, and its timeout did not stop it, so the run was stopped")
         return None
+
+
+def _how(why: str) -> str:
+    """How a limit was passed, as the end of "did not finish within 15 s..."."""
+    return {"cpu": " of CPU time", "idle": f" (and used no CPU for {IDLE_WINDOW:.0f} s)",
+            "wall": " (allowing for the machine's load)"}[why]
+
+
+_LOOPS = {"cpu": "loops", "idle": "waits", "wall": "loops or waits"}
 
 
 def _short(node: str) -> str:
@@ -135,6 +235,10 @@ def _start(spec: RunSpec) -> _Running:
                     traceback.print_exc(file=output)
             finally:
                 os._exit(code)
+        try:
+            os.setpgid(pid, pid)  # as the child does: set before the first look at the group's CPU time
+        except OSError:  # the child did it first, or has already ended
+            pass
         return _Running(spec, pid, time.monotonic())
     spec_file = Path(spec.workspace) / "spec.json"
     spec_file.write_text(spec_to_json(spec), encoding="utf-8")
@@ -191,11 +295,16 @@ def _collect(running: _Running, status: int | None, seconds: float, stopped: str
         data = json.loads(result_path.read_text(encoding="utf-8"), object_hook=lambda entry: {
             key: _without_workspace(value, running.spec.workspace) if isinstance(value, str) else value
             for key, value in entry.items()})
-        tests = {node: TestResult(**entry) for node, entry in data["tests"].items()}
+        raised = data.get("raised", {})
+        tests = {node: TestResult(**entry, failure=raised.get("tests", {}).get(node, {}))
+                 for node, entry in data["tests"].items()}
+        for error in data["collection_errors"]:
+            error["raised"] = raised.get("collection", {}).get(error["nodeid"], [])
         crashed = _internal_error(output) if data["exit_code"] == 3 and not tests else None
         if data.get("session_error"):
             crashed = f"pytest ended with an error after the tests had run: {data['session_error']}"
-        return RunResult(data["exit_code"], tests, data["collection_errors"], crashed, output, seconds)
+        return RunResult(data["exit_code"], tests, data["collection_errors"], crashed, output, seconds,
+                         data.get("guards", {}), data.get("queued_seconds", 0.0))
     during = f", while {_short(running.test)} was running" if running.test else (
         ", while the test files were being imported" if running.spec.progress_path and not running.collected else "")
     if stopped:
@@ -216,7 +325,8 @@ def run_all(specs: list[RunSpec], *, jobs: int | None = None, deadline: float = 
             test_deadline: float | None = None, then: FollowUp | None = None) -> list[RunResult]:
     """Run every spec, at most `jobs` at a time. A run is killed when it is still going after
     `deadline` s, when importing its test files takes longer than COLLECT_DEADLINE, or when one
-    test runs longer than `test_deadline` (specs with a progress_path only).
+    test runs longer than `test_deadline` (specs with a progress_path only); each limit counts
+    CPU seconds where it can, so a busy machine only makes a run slower (see IDLE_WINDOW).
 
     `then(index, result)` is called as each run ends; the runs it returns join the end of the
     queue (while the others still run), and their results follow the given specs' in that order."""

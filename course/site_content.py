@@ -9,6 +9,7 @@ from markdown.extensions.toc import slugify, unique
 
 from course.diagnose import KnownError, known_errors
 from course.metadata import Lesson, load
+from course.locks import lock_path, parse
 from course.paths import ROOT
 from course.variants import diff
 
@@ -19,13 +20,9 @@ TAUGHT = ("fastapi", "starlette", "httpx", "pytest", "pytest-asyncio", "anyio", 
 
 
 def pinned_versions() -> dict[str, str]:
-    """Exact versions from requirements.lock, the one place they are pinned."""
-    pins = {}
-    for line in (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines():
-        name, _, version = line.partition("==")
-        if version:
-            pins[name.strip().lower()] = version.strip()
-    return pins
+    """Exact versions from requirements-dev.lock, which holds every pin of the smaller locks too."""
+    text = lock_path(ROOT, "dev").read_text(encoding="utf-8")
+    return {pin.name: pin.version for pin in parse(text) if not pin.marker}
 
 
 def versions_table() -> str:
@@ -55,28 +52,50 @@ def course_length() -> str:
             "a day's workshop or a week of evenings")
 
 
+def skippable_links(lesson: Lesson, prefix: str = "") -> list[str]:
+    """Links to the sections an instructor may leave for later (course.toml `skippable`, by heading title)."""
+    headings = lesson_outline(lesson.page.read_text(encoding="utf-8"))[0] if lesson.page.exists() else []
+    anchors = {title: anchor for _, level, anchor, title in headings if level == 2}
+    titles = [_heading_text(heading) for heading in lesson.skippable]  # as the page shows it: no backticks
+    missing = [title for title in titles if title not in anchors]
+    if missing:
+        raise ValueError(f"lesson {lesson.number}: course.toml skippable names no section of the page: {missing}")
+    return [f"[{title}]({prefix}lessons/{lesson.name}.md#{anchors[title]})" for title in titles]
+
+
+def lesson_split(lesson: Lesson) -> str:
+    """`25 + 20`: teaching minutes + exercise minutes, or the total alone when the split is not given."""
+    if lesson.exercise_minutes is None:
+        return f"{lesson.minutes}"
+    return f"{lesson.minutes - lesson.exercise_minutes} + {lesson.exercise_minutes}"
+
+
 def schedule_table(prefix: str = "", start_minutes: int = 9 * 60 + 30) -> str:
     """A day's workshop from the lessons' own timings: a setup check, a break after every second lesson, lunch mid-way."""
     lessons = load().lessons
     clock = start_minutes
 
-    def slot(length: int, what: str) -> str:
+    def slot(length: int, what: str, split: str = "", skip: str = "") -> str:
         nonlocal clock
-        row = f"| {clock // 60:02d}:{clock % 60:02d} | {length} min | {what} |"
+        row = f"| {clock // 60:02d}:{clock % 60:02d} | {length} min | {what} | {split} | {skip} |"
         clock += length
         return row
 
-    rows = [slot(15, "Setup check: everyone's `make check LESSON=1` ends with *Not done yet*")]
+    rows = [slot(15, "Setup check: everyone's `make doctor` ends with `ready`")]
     for index, lesson in enumerate(lessons, start=1):
-        rows.append(slot(lesson.minutes, lesson_link(lesson, prefix)))
+        rows.append(slot(lesson.minutes, lesson_link(lesson, prefix), lesson_split(lesson),
+                         "; ".join(skippable_links(lesson, prefix))))
         if index == len(lessons) // 2:
             rows.append(slot(60, "Lunch"))
         elif index % 2 == 0 and index < len(lessons):
             rows.append(slot(10, "Break"))
     rows.append(slot(15, "Wrap-up: `make progress`, questions, what to read next"))
     total = sum(lesson.minutes for lesson in lessons)
-    return ("| start | length | what |\n|---|---|---|\n" + "\n".join(rows)
-            + f"\n\nLessons alone: {total // 60} h {total % 60:02d} min. For a week of evenings, take one lesson an evening.")
+    exercises = sum(lesson.exercise_minutes or 0 for lesson in lessons)
+    return ("| start | length | what | teaching + exercises (min) | skip when late |\n|---|---|---|---|---|\n"
+            + "\n".join(rows)
+            + f"\n\nLessons alone: {total // 60} h {total % 60:02d} min, of which {exercises} min of exercises. "
+            "For a week of evenings, take one lesson an evening.")
 
 
 # ---------------------------------------------------------------- where a lesson teaches an error
@@ -115,22 +134,29 @@ def lesson_outline(markdown: str) -> tuple[list[tuple[int, int, str, str]], list
 
 
 def teaching_section(lesson: Lesson, error: KnownError) -> tuple[str, str] | None:
-    """(anchor, title) of the lesson section that shows this error: where its text is real output, else anywhere."""
-    if not lesson.page.exists():
+    """(anchor, title) of the lesson section that teaches this error (its `section` in errors.toml)."""
+    if not error.section or not lesson.page.exists():
         return None
-    markdown = lesson.page.read_text(encoding="utf-8")
-    headings, text_fences = lesson_outline(markdown)
-    hits = sorted(m.start() for pattern in error.patterns for m in pattern.finditer(markdown))
-    in_output = [hit for hit in hits if any(start <= hit < end for start, end in text_fences)]
-    if not hits:
-        return None
-    first = (in_output or hits)[0]
-    before = [(anchor, title) for offset, level, anchor, title in headings if offset < first and level in (2, 3)]
-    return before[-1] if before else None
+    headings, _ = lesson_outline(lesson.page.read_text(encoding="utf-8"))
+    return next(((anchor, title) for _, _, anchor, title in headings if anchor == error.section), None)
+
+
+_CODE_START = ("async def ", "def ", "async with ", "with ", "await ", "import ", "from ")
 
 
 def error_title(error: KnownError) -> str:
-    return error.id.replace("-", " ").capitalize()
+    """The message a learner sees and searches for: the text's first line, or, when the text starts with the code
+    that raises, the raised line with the error's name. Never longer than a heading can show."""
+    lines = [line.strip() for line in error.text.splitlines() if line.strip()]
+    raised = [line.removeprefix("E").strip() for line in lines if line.startswith("E ")]
+    if lines[0].startswith(_CODE_START) and raised:
+        return f"{raised[-1]} ({error.id.replace('-', ' ')})"
+    return lines[0] if len(lines[0]) <= 100 else lines[0][:99].rsplit(" ", 1)[0] + " …"
+
+
+def error_heading(error: KnownError) -> str:
+    """`### ``message`` {#id}`: shown as code (messages hold `<...>` and backticks), anchored by the stable id."""
+    return f"### `` {error_title(error)} `` {{#{error.id}}}"
 
 
 def troubleshooting_page() -> str:
@@ -151,7 +177,7 @@ def troubleshooting_page() -> str:
             where = lesson_link(lesson)
             if section:
                 where = f"[lesson {lesson.number}, *{section[1]}*](lessons/{lesson.name}.md#{section[0]})"
-            parts += [f"### {error_title(error)}", "", "```text", error.text, "```", "",
+            parts += [error_heading(error), "", "```text", error.text, "```", "",
                       f"**What it means.** {error.means}", "", f"**Fix.** {error.fix}", "",
                       f"**Where the course teaches it:** {where}.", ""]
     return "\n".join(parts)
@@ -166,7 +192,7 @@ def lesson_errors(number: int, prefix: str = "") -> str:
     for error in mine:
         first_line = error.text.splitlines()[0]
         short = first_line if len(first_line) <= 90 else first_line[:87] + "..."
-        anchor = slugify(error_title(error), "-")
+        anchor = error.id
         bullets.append(f"- `` {short} `` ([more]({prefix}troubleshooting.md#{anchor})): {error.fix}")
     return "\n".join(bullets)
 
@@ -179,7 +205,7 @@ def solutions_page(lesson: Lesson) -> str:
              '<div class="admonition warning" markdown="1">', '<p class="admonition-title">For instructors: answers below</p>', "",
              f"The reference solutions for {lesson_link(lesson, '../../')}, and the bugs its tests must catch. "
              "This page is left out of the site's search, so that a learner who searches a term does not land here. "
-             f"Learners see a bug's diff with `python -m course bugs {lesson.number}` once their lesson is complete.",
+             f"Learners see a bug's diff with `make bugs LESSON={lesson.number}` once their lesson is complete.",
              "", "</div>", ""]
     for exercise in lesson.exercises:
         parts += [f"## `{exercise.file}`: {exercise.title} ({exercise.kind})", "", exercise.asks, ""]
@@ -262,6 +288,17 @@ def course_map_svg(url_prefix: str = "") -> str:
     return '<div class="course-map" markdown="0">\n' + "\n".join(parts) + "\n</div>"
 
 
+# ---------------------------------------------------------------- the audit's rules (docs/audit.md)
+
+def audit_rules_table(prefix: str = "") -> str:
+    """Every rule of `course audit`, from the catalogue the command itself prints."""
+    from course.audit.rules import RULES
+
+    rows = [f"| `{rule.id}` | {rule.title} | {rule.why} | [lesson {rule.lesson}]({prefix}{rule.link}) |"
+            for rule in sorted(RULES.values(), key=lambda r: r.lesson)]
+    return "| rule | what it finds | why it matters | read |\n|---|---|---|---|\n" + "\n".join(rows)
+
+
 # ---------------------------------------------------------------- placeholders in hand-written pages
 
 _ERRORS_PLACEHOLDER = re.compile(r"<!-- errors (\d+) -->")
@@ -279,6 +316,7 @@ def fill_placeholders(markdown: str, prefix: str, url_prefix: str = "") -> str:
         "<!-- schedule -->": lambda: schedule_table(prefix),
         "<!-- course-map -->": lambda: course_map_svg(url_prefix),
         "<!-- course-length -->": course_length,
+        "<!-- audit-rules -->": lambda: audit_rules_table(prefix),
     }
     for placeholder, make in generated.items():
         if placeholder in markdown:

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -82,6 +83,35 @@ def course_suite(seed: int, *, parallel: bool) -> Outcome:
     return Outcome(False, "\n".join([*lines, f"(whole output: {kept.relative_to(ROOT)})"]))
 
 
+def corpus_verdict(entry: object, seed: int) -> Outcome:  # noqa: ARG001 - learners are graded in a fixed order
+    """One weak-learner answer graded as a learner's (fixed order): the verdict its entry expects?"""
+    from course.learners import judge
+
+    _, problems = judge(entry)  # type: ignore[arg-type]
+    return Outcome(not problems, "\n".join(problems))
+
+
+def solutions_as_learner(lesson: Lesson, seed: int) -> Outcome:  # noqa: ARG001
+    """The reference solutions graded exactly as a learner's files are (fixed order): still Done?"""
+    from course.grading import grade
+    from course.report import render
+
+    result = grade(lesson, lesson.solution_dir)
+    return Outcome(result.complete, "" if result.complete else render(result, for_solutions=True))
+
+
+def corpus_plan(lessons: list[Lesson], rounds: int) -> Iterator[tuple[str, Job]]:
+    """Every weak answer of tests/learners/ and every lesson's solutions, `rounds` times, round-robin."""
+    from course.learners import entries
+
+    answers = [entry for entry in entries() if any(lesson.number == entry.lesson for lesson in lessons)]
+    for _ in range(rounds):
+        for entry in answers:
+            yield f"learner {entry.name}", partial(corpus_verdict, entry)
+        for lesson in lessons:
+            yield f"lesson {lesson.number} solutions, as a learner's", partial(solutions_as_learner, lesson)
+
+
 Job = Callable[[int], Outcome]  # a run, given its seed
 
 
@@ -102,10 +132,10 @@ def plan(lessons: list[Lesson], runs: int, suite_runs: int) -> Iterator[tuple[st
             yield "course suite (tests/)" + (", -n 2" if parallel else ""), partial(course_suite, parallel=parallel)
 
 
-def stress(lessons: list[Lesson], runs: int, suite_runs: int, minutes: float, seed: int | None) -> dict[str, Target]:
+def stress(jobs: Iterator[tuple[str, Job]], minutes: float, seed: int | None) -> dict[str, Target]:
     targets: dict[str, Target] = {}
     stop_at = time.monotonic() + minutes * 60
-    for name, job in plan(lessons, runs, suite_runs):
+    for name, job in jobs:
         if time.monotonic() > stop_at:
             print(f"stopping: the {minutes:g}-minute budget is spent", flush=True)
             break
@@ -136,13 +166,39 @@ def report(targets: dict[str, Target]) -> str:
     return "\n".join(lines)
 
 
+@contextmanager
+def cpu_load(processes: int) -> Iterator[list[subprocess.Popen]]:
+    """`processes` busy loops beside the run, each keeping one CPU busy, as on a loaded machine:
+    a run must then be slower, never wrong. They end with the block."""
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(processes)]
+    try:
+        yield busy
+    finally:
+        for process in busy:
+            process.kill()
+        for process in busy:
+            process.wait()
+
+
 def main(args: argparse.Namespace) -> int:
+    if args.load < 0:
+        print(f"--load takes a number of busy processes, 0 or more; got {args.load}.", file=sys.stderr)
+        return 2
     lessons = [lesson for lesson in load().lessons if lesson.exercises and lesson.solution_dir.is_dir()
                and (args.lesson is None or lesson.number == args.lesson)]
+    if args.corpus:
+        print(f"stress: the weak-learner corpus and {len(lessons)} lesson(s)' solutions, graded as a learner's, "
+              f"x {args.corpus} rounds, at most {args.minutes:g} minutes", flush=True)
+        with cpu_load(args.load):
+            targets = stress(corpus_plan(lessons, args.corpus), args.minutes, args.seed)
+        print(report(targets))
+        return 1 if any(t.failures for t in targets.values()) else 0
     suite_runs = 0 if args.lesson is not None or args.no_suite else args.suite_runs
     print(f"stress: {len(lessons)} lesson(s) x {args.runs} runs, course suite x {suite_runs}, "
-          f"at most {args.minutes:g} minutes", flush=True)
-    targets = stress(lessons, args.runs, suite_runs, args.minutes, args.seed)
+          f"at most {args.minutes:g} minutes" + (f", beside {args.load} busy process(es)" if args.load else ""),
+          flush=True)
+    with cpu_load(args.load):
+        targets = stress(plan(lessons, args.runs, suite_runs), args.minutes, args.seed)
     print(report(targets))
     return 1 if any(t.failures for t in targets.values()) else 0
 
@@ -154,3 +210,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lesson", type=int, help="only this lesson's solutions (no suite runs)")
     parser.add_argument("--no-suite", action="store_true", help="only the solutions")
     parser.add_argument("--seed", type=int, help="use this seed for every run (to replay a failure)")
+    parser.add_argument("--corpus", type=int, metavar="ROUNDS",
+                        help="instead: grade every weak answer in tests/learners/ and every lesson's solutions "
+                             "ROUNDS times, and count the gradings whose verdict differs from the expected one")
+    parser.add_argument("--load", type=int, default=0, metavar="N",
+                        help="run N busy processes beside the runs, as on a loaded machine (e.g. 2)")

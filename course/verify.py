@@ -1,10 +1,14 @@
 """`python -m course verify`: the course proves itself, or says what is broken and where.
 
 Steps (each can be run alone with --only NAME):
-  metadata   every lesson has its page, notebook, exercises and solutions; every bug applies
-  shipped    every lesson is incomplete as shipped (the learner has work to do)
+  metadata   every lesson has its page, notebook, exercises and solutions; every bug applies;
+             each lesson's errors table is what course/errors.toml gives; hints name only what exists
+  shipped    every lesson is incomplete as shipped (the learner has work to do), judged on the
+             exercises as committed, never on a learner's edits
   solutions  every solution passes on the real app, in random order, and catches every bug
   vacuous    solutions with their test bodies emptied complete no write-tests exercise
+  given      every test a write-tests exercise names catches a bug no other reference test catches, and
+             loses it when weakened to status-only checks (course/bug_matrix.py)
   recall     every lesson's recall questions parse (the quiz reads them)
   notebooks  notebooks match their Markdown, run top to bottom, and print what the page claims
   site       mkdocs build --strict passes
@@ -13,17 +17,20 @@ Steps (each can be run alone with --only NAME):
 from __future__ import annotations
 
 import ast
+import io
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
-from course import notebooks, quiz
+from course import error_tables, hints, notebooks, quiz
 from course.grading import grade
 from course.metadata import Lesson, load
 from course.paths import ROOT
@@ -66,12 +73,44 @@ def check_metadata() -> list[str]:
                 patched_files(bug)
             except (PatchError, FileNotFoundError) as error:
                 problems.append(f"{where}: {error}")
-    return problems
+    return problems + error_tables.drift() + hints.unknown_names()
+
+
+notes: list[str] = []  # what a step says even when it passes (printed under its line, then cleared)
+
+
+def _head_commit(root: Path) -> str | None:
+    """HEAD's short hash, or None when git or the repository is missing."""
+    if shutil.which("git") is None:
+        return None
+    probe = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
+    return probe.stdout.strip() if probe.returncode == 0 else None
+
+
+@contextmanager
+def shipped_exercises(root: Path = ROOT) -> Iterator[tuple[Path, str]]:
+    """The exercises as committed at HEAD, extracted to a temporary folder, and where they came from.
+
+    A learner's working files hold finished lessons: judged instead, they would make a correct
+    course look broken. Without git there is nothing else to read, and the note says so.
+    """
+    commit = _head_commit(root)
+    if commit is None:
+        yield root / "exercises", "not a git checkout: judged the working files in exercises/"
+        return
+    archive = subprocess.run(["git", "archive", "--format=tar", "HEAD", "exercises"],
+                             cwd=root, capture_output=True, check=True)
+    with tempfile.TemporaryDirectory(prefix="course-shipped-") as tmp:
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            tar.extractall(tmp, filter="data")
+        yield Path(tmp) / "exercises", f"judged the exercises as committed at HEAD ({commit}), not the working files"
 
 
 def check_shipped() -> list[str]:
-    return [f"lesson {lesson.number}: the shipped exercises already complete the lesson"
-            for lesson in load().lessons if grade(lesson, lesson.exercise_dir).complete]
+    with shipped_exercises() as (exercises, source):
+        notes.append(source)
+        return [f"lesson {lesson.number}: the shipped exercises already complete the lesson"
+                for lesson in load().lessons if grade(lesson, exercises / lesson.exercise_dir.name).complete]
 
 
 def check_solutions() -> list[str]:
@@ -125,6 +164,17 @@ def check_vacuous() -> list[str]:
     return problems
 
 
+def check_given() -> list[str]:
+    """Every given test earns its place: a bug that only it catches, which a weak body would miss."""
+    from course import bug_matrix
+
+    problems = []
+    for lesson in load().lessons:
+        if bug_matrix.graded_exercises(lesson):
+            problems += bug_matrix.problems(bug_matrix.build(lesson), bug_matrix.weak_matrix(lesson))
+    return problems
+
+
 def check_recall() -> list[str]:
     problems = []
     for lesson in load().lessons:
@@ -168,7 +218,8 @@ def check_site() -> list[str]:
 
 STEPS: dict[str, Step] = {
     "metadata": check_metadata, "recall": check_recall, "shipped": check_shipped,
-    "solutions": check_solutions, "vacuous": check_vacuous, "notebooks": check_notebooks, "site": check_site,
+    "solutions": check_solutions, "vacuous": check_vacuous, "given": check_given, "notebooks": check_notebooks,
+    "site": check_site,
 }
 
 
@@ -185,6 +236,9 @@ def verify(only: list[str] | None = None) -> int:
         problems = step()
         seconds = time.monotonic() - started
         print(f"{'PASS' if not problems else 'FAIL'}  {name:<10} ({seconds:.1f} s)", flush=True)
+        for note in notes:
+            print("      " + note)
+        notes.clear()
         for problem in problems:
             print("      " + problem.replace("\n", "\n      "))
         failed += bool(problems)

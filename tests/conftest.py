@@ -18,6 +18,10 @@ from app.main import create_app
 from app.services import Services
 from app.settings import Settings
 
+# Weak learners' answers and diagnosis reproductions: test files that tests/test_learners.py and
+# tests/test_diagnoses.py grade in workspaces of their own, never collected as the course's tests.
+collect_ignore_glob = ["learners/*", "diagnoses/*"]
+
 USER1 = {"Authorization": "Bearer user1-token"}
 USER2 = {"Authorization": "Bearer user2-token"}
 

@@ -10,9 +10,10 @@ from pathlib import Path
 from course.paths import ROOT
 
 
-def build_site(target: Path) -> Path:
-    """`mkdocs build --strict` into `target`; a failed build fails the caller with mkdocs' own words."""
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+def build_site(target: Path, **variables: str) -> Path:
+    """`mkdocs build --strict` into `target` (with extra environment `variables`, e.g. COURSE_SITE="learner");
+    a failed build fails the caller with mkdocs' own words."""
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", **variables)
     completed = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(target)],
                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     if completed.returncode != 0:

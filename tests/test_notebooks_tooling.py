@@ -1,6 +1,7 @@
-"""`make lab` as a learner uses it: JupyterLab on 127.0.0.1 lists the lesson notebooks, and a kernel it
-starts for one of them runs the lesson's setup cell, top-level await, and in-notebook async tests that fail
-loudly. (`course verify` runs every notebook top to bottom; this checks the server a learner opens.)
+"""The notebooks as a learner runs them: `make lab` (JupyterLab on 127.0.0.1 lists the lesson notebooks, and
+a kernel it starts runs the lesson's setup cell, top-level await, and in-notebook async tests that fail
+loudly), a plain `jupyter nbconvert --execute` from anywhere, and the lessons' pytest demos.
+(`course verify` runs every notebook top to bottom; this checks what a learner opens.)
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import nbformat
 import pytest
 import websocket
 
+from course.demo import run_demo
 from course.metadata import load
+from course.notebooks import KERNELSPEC, SETUP_TAG, build_notebook, normalise
 from course.paths import ROOT
 
 START_TIMEOUT = 60.0
@@ -130,3 +134,56 @@ def test_make_lab_lists_the_notebooks_and_its_kernels_run_the_lesson_cells(lab: 
         assert status == "error" and "1 failed" in printed, printed
     finally:
         channel.close()
+
+
+def test_every_lesson_starts_with_the_same_tagged_setup_cell() -> None:
+    setups = []
+    for lesson in load().lessons:
+        first = next(cell for cell in build_notebook(lesson.page).cells if cell.cell_type == "code")
+        assert first.metadata == {"tags": [SETUP_TAG]}, lesson.page.name
+        setups.append(first.source)
+    assert len(set(setups)) == 1
+
+
+@pytest.mark.timeout(120)
+def test_a_notebook_finds_the_course_with_plain_nbconvert_from_another_folder(tmp_path: Path) -> None:
+    """No PYTHONPATH, started elsewhere: Jupyter runs the kernel in the notebook's folder, and the setup
+    cell finds the repository from there (here two folders down, as deep as any learner's copy)."""
+    lesson = load().lessons[0]
+    setup = next(cell for cell in build_notebook(lesson.page).cells if cell.cell_type == "code")
+    probe = nbformat.v4.new_notebook(cells=[setup, nbformat.v4.new_code_cell(
+        "import app.main\nimport course.nb\nprint(course.nb.__file__)")], metadata={"kernelspec": KERNELSPEC})
+    folder = ROOT / ".course" / f"probe-{uuid.uuid4().hex}" / "nested"
+    folder.mkdir(parents=True)
+    try:
+        nbformat.write(probe, folder / "probe.ipynb")
+        env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+        completed = subprocess.run(
+            [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", str(folder / "probe.ipynb"),
+             "--output-dir", str(tmp_path)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=110)
+    finally:
+        shutil.rmtree(folder.parent)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    executed = nbformat.read(tmp_path / "probe.ipynb", as_version=4)
+    assert executed.cells[1].outputs[0].text == f"{ROOT / 'course' / 'nb.py'}\n"
+
+
+DEMOS = [  # (source, args): a failure, an INTERNALERROR with -W error, a collection
+    ("import pytest\n\n@pytest.mark.asyncio\nasync def test_x():\n    assert 1 == 2\n", ("--tb=short",)),
+    ("def test_never_runs():\n    assert True\n", ("-c", os.devnull, "-W", "error")),
+    ("def test_a():\n    pass\n\nclass TestB:\n    def test_c(self):\n        pass\n", ("--collect-only",)),
+]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the warm demo server needs fork")
+@pytest.mark.parametrize(("source", "args"), DEMOS, ids=["failure", "internal error", "collection"])
+def test_a_warm_demo_prints_what_a_fresh_pytest_prints(source: str, args: tuple[str, ...]) -> None:
+    warm, fresh = run_demo(source, args=args), run_demo(source, args=args, warm=False)
+    assert (warm.outcome, normalise(warm.output)) == (fresh.outcome, normalise(fresh.output))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the warm demo server needs fork")
+def test_a_warm_demo_that_hangs_is_stopped_as_a_fresh_one_would_be() -> None:
+    with pytest.raises(subprocess.TimeoutExpired):
+        run_demo("import threading\n\nthreading.Event().wait()\n", timeout=3)
+    assert run_demo("def test_a():\n    pass\n").outcome == "passed"  # the server goes on serving

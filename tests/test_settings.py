@@ -38,6 +38,7 @@ def test_defaults_are_the_offline_demo() -> None:
     assert settings.model == "fake"
     assert settings.model_timeout == 30.0
     assert settings.fake_token_delay == 0.0
+    assert settings.max_body_bytes == 64 * 1024
 
 
 def test_every_variable_is_read() -> None:
@@ -51,6 +52,7 @@ def test_every_variable_is_read() -> None:
             "CHAT_OPENAI_MODEL": "llama3",
             "CHAT_MODEL_TIMEOUT": "2.5",
             "CHAT_FAKE_TOKEN_DELAY": "0.03",
+            "CHAT_MAX_BODY_BYTES": "1000",
         }
     )
 
@@ -63,6 +65,7 @@ def test_every_variable_is_read() -> None:
         openai_model="llama3",
         model_timeout=2.5,
         fake_token_delay=0.03,
+        max_body_bytes=1000,
     )
     assert not settings.demo_mode
 

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
+from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from course import locks
 from course.diagnose import known_errors
 from course.metadata import load
-from course.site_content import lesson_outline, pinned_versions
+from course.paths import ROOT
+from course.site_content import error_title, lesson_outline, pinned_versions
+from course.site_hooks import pages_url
 from tests.sitebuild import build_site
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
@@ -37,7 +42,8 @@ class Page(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
-        for name in FETCHING.get(tag, ()):
+        fetched = not (tag == "link" and values.get("rel") == "canonical")  # names the page's address, fetches nothing
+        for name in FETCHING.get(tag, ()) if fetched else ():
             if values.get(name):
                 self.fetches.append(values[name])  # type: ignore[arg-type]
         if tag == "a" and values.get("href"):
@@ -119,8 +125,9 @@ def test_no_page_fetches_anything_from_another_host(site: Path) -> None:
 
 def _target(site: Path, page: Path, href: str) -> tuple[Path, str]:
     parts = urlsplit(href)
-    base = site if parts.path.startswith("/") else page.parent  # 404.html links from the site root
-    path = (base / unquote(parts.path).lstrip("/")).resolve() if parts.path else page
+    base = site if parts.path.startswith("/") else page.parent  # 404.html links from the site's address
+    relative = unquote(parts.path).removeprefix(urlsplit(configured()["site_url"]).path).lstrip("/")
+    path = (base / relative).resolve() if parts.path else page
     if path.is_dir():
         path = path / "index.html"
     return path, unquote(parts.fragment)
@@ -165,6 +172,121 @@ def test_solutions_are_marked_for_instructors_and_left_out_of_search(site: Path)
     locations = [doc["location"] for doc in index["docs"]]
     assert not [loc for loc in locations if loc.startswith("instructor/solutions/")]
     assert any(loc.startswith("lessons/") for loc in locations)
+
+
+@cache
+def configured() -> dict[str, str]:
+    """repo_url and site_url as the build sees them (mkdocs.yml reads them with !ENV, then the hook)."""
+    from mkdocs.config import load_config
+
+    config = load_config(str(ROOT / "mkdocs.yml"))
+    config = config.plugins.on_config(config)  # runs course/site_hooks.py's on_config, which fills site_url
+    return {"repo_url": config["repo_url"], "site_url": config["site_url"]}
+
+
+def test_the_repository_address_is_one_setting_shown_in_every_git_clone(site: Path) -> None:
+    urls = configured()
+    assert urls["repo_url"].startswith("https://")
+    assert urls["site_url"] == pages_url(urls["repo_url"])
+    for page in ("index.html", "setup/index.html"):
+        text = "".join(read(site, page).text)
+        assert f"git clone {urls['repo_url']} " in text, page
+        assert "<this repository>" not in text
+    assert urls["repo_url"] in read(site, "index.html").links
+
+
+def test_pages_url_is_github_pages_for_github_and_nothing_elsewhere() -> None:
+    assert pages_url("https://github.com/Org/course.git") == "https://org.github.io/course/"
+    assert pages_url("https://gitlab.com/org/course") is None
+
+
+def test_the_404_page_keeps_its_styling_under_the_sites_sub_path(site: Path) -> None:
+    """GitHub Pages serves 404.html for any missing URL, at any depth: relative links would break there."""
+    prefix = urlsplit(configured()["site_url"]).path
+    assert prefix.startswith("/") and prefix != "/"
+    sheets = [href for href in Page((site / "404.html").read_text(encoding="utf-8")).fetches if href.endswith(".css")]
+    assert sheets
+    for href in sheets:
+        assert href.startswith(prefix), href
+        assert (site / href.removeprefix(prefix)).is_file(), href
+
+
+def test_the_setup_page_gives_each_lock_its_package_count(site: Path) -> None:
+    text = "".join(read(site, "setup/index.html").text)
+    for group in locks.GROUPS:
+        count = len({pin.name for pin in locks.parse(locks.lock_path(ROOT, group).read_text(encoding="utf-8"))})
+        assert f"{locks.LOCK_FILES[group]}\n{count}\n" in text, group
+    assert "<!--" not in (site / "setup/index.html").read_text(encoding="utf-8").split("<article", 1)[1]
+
+
+def test_the_learner_site_has_no_instructor_pages(tmp_path: Path) -> None:
+    learner = build_site(tmp_path / "learner", COURSE_SITE="learner")
+    assert not (learner / "instructor").exists()
+    assert (learner / "setup" / "index.html").is_file() and (learner / "troubleshooting" / "index.html").is_file()
+    for path in pages(learner):
+        assert not [href for href in read(learner, str(path.relative_to(learner))).links if "instructor/" in href], path
+    index = json.loads((learner / "search/search_index.json").read_text(encoding="utf-8"))
+    assert not [doc for doc in index["docs"] if doc["location"].startswith("instructor/")]
+
+
+def makefile_targets() -> set[str]:
+    text = (ROOT / "Makefile").read_text(encoding="utf-8")
+    return {name for line in text.splitlines() if re.match(r"^[a-z][\w-]*:", line)
+            for name in [line.split(":", 1)[0]]}
+
+
+@pytest.mark.parametrize("page", ["docs/setup.md", "docs/instructor/index.md", "docs/index.md", "README.md"])
+def test_every_command_a_page_gives_exists(page: str) -> None:
+    """`make X` is a Makefile target and `python -m course X` a command or module of the course."""
+    from course.cli import COMMANDS
+
+    text = (ROOT / page).read_text(encoding="utf-8")
+    inline = re.findall(r"`(?:[A-Z_]+=\S+ )*make ([a-z][\w-]*(?: [a-z][\w-]*)*)", text)
+    in_blocks = re.findall(r"^\s*(?:[A-Z_]+=\S+ )*make ([a-z][\w-]*(?: [a-z][\w-]*)*)", text, re.MULTILINE)
+    named = {word for group in inline + in_blocks for word in group.split()}
+    assert "setup" in named or page != "docs/setup.md"
+    missing = named - makefile_targets()
+    assert missing == set(), f"{page} names make targets that do not exist: {missing}"
+    for command in set(re.findall(r"python -m course[ .](\w+)", text)):
+        assert command in COMMANDS or (ROOT / "course" / f"{command}.py").is_file(), f"{page}: python -m course {command}"
+
+
+def test_the_readme_and_the_site_give_the_lesson_length_from_course_toml(site: Path) -> None:
+    lessons = load().lessons
+    low, high = min(lesson.minutes for lesson in lessons), max(lesson.minutes for lesson in lessons)
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert f"{low} to {high} minutes a lesson" in readme
+    assert f"{len(lessons)} lessons of {low} to {high} minutes" in "".join(read(site, "index.html").text)
+
+
+def test_the_schedule_splits_each_lesson_and_links_the_sections_to_skip(site: Path) -> None:
+    guide = read(site, "instructor/index.html")
+    text = "".join(guide.text)
+    for lesson in load().lessons:
+        if lesson.exercise_minutes is not None:
+            assert f"{lesson.minutes - lesson.exercise_minutes} + {lesson.exercise_minutes}" in text
+        for heading in lesson.skippable:
+            assert any(link.startswith(f"../lessons/{lesson.name}/#") for link in guide.links), heading
+    skipped = [(lesson.name, heading) for lesson in load().lessons for heading in lesson.skippable]
+    assert len(skipped) >= len(load().lessons) - 1
+
+
+def test_troubleshooting_headings_are_the_messages_with_stable_anchors(site: Path) -> None:
+    page = read(site, "troubleshooting/index.html")
+    text = "".join(page.text)
+    for error in known_errors():
+        assert error.id in page.ids, error.id
+        assert error_title(error) in text
+        assert error.id.replace("-", " ").capitalize() not in text.split("Troubleshooting", 1)[1].splitlines()
+    assert error_title(next(e for e in known_errors() if e.id == "sys-exit")) == "SystemExit: 1"
+
+
+def test_notebook_setup_cells_stay_in_the_notebooks_only(site: Path) -> None:
+    for lesson in load().lessons:
+        assert "from course.nb import setup" in lesson.page.read_text(encoding="utf-8")
+        text = "".join(read(site, f"lessons/{lesson.name}/index.html").text)
+        assert "from course.nb import setup" not in text, lesson.name
+        assert "a first cell runs setup() from course.nb" in text, lesson.name
 
 
 def test_outline_skips_code_fences_and_numbers_repeated_headings_like_the_site() -> None:

@@ -99,7 +99,9 @@ async def test_validation_error_carries_the_request_id(client: httpx.AsyncClient
 async def test_unknown_route_is_a_json_404(client: httpx.AsyncClient) -> None:
     response = await client.get("/no/such/route", headers=USER1)
     assert response.status_code == 404
-    assert response.json() == {"error": {"code": "not_found", "message": "Not Found"}, "request_id": None}
+    body = response.json()
+    assert body == {"error": {"code": "not_found", "message": "Not Found"}, "request_id": body["request_id"]}
+    assert body["request_id"] == response.headers["X-Request-ID"]
 
 
 @pytest.mark.parametrize(("method", "path"), [("GET", "/chat"), ("DELETE", "/chat/stream"), ("PUT", "/health")])

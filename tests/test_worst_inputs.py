@@ -23,7 +23,7 @@ import course.progress
 from course import grading, runner
 from course.cli import main
 from course.grading import LessonResult, grade
-from course.metadata import Bug, Criteria, Exercise, Lesson
+from course.metadata import AntiPattern, Bug, Criteria, Exercise, Lesson
 from course.paths import APP_DIR, EXERCISES_DIR, ROOT, SOLUTIONS_DIR
 from course.report import render
 from tests.test_engine_grading import GOOD_TEST, HEALTH_BUG
@@ -92,7 +92,8 @@ def build(tmp_path: Path, kind: str, budget: float = 60.0, parallel: bool = Fals
         bugs, good = (HEALTH_BUG,), GOOD_TEST
     else:
         criteria = Criteria(runs=1, parallel=parallel, budget_seconds=budget,
-                            forbidden=((r"time\.sleep\(", "sleeping makes a suite slow and flaky"),))
+                            anti_patterns=(AntiPattern("sleep-wait", "no sleep waits", "wait on a signal", "step 6",
+                                                       "a sleep call", "the time budget"),))
         exercise = Exercise(file="test_suite.py", kind=kind, criteria=criteria, **common)
         bugs, good = (SUITE_BUG,), GOOD_TEST
     lesson = Throwaway(number=NUMBER, slug="worst", title="Worst", minutes=1, summary="", exercises=(exercise,),
@@ -217,7 +218,8 @@ def test_vandalising_the_app_or_deleting_the_database_changes_nothing_outside_th
     if kind == "implement":
         vandal = VANDAL + good + "\n\n_twice = twice\n\n\nasync def twice(call):\n    vandalise()\n    return await _twice(call)\n"
     else:
-        vandal = good + VANDAL + "\n\ndef test_vandal():\n    vandalise()\n"
+        # (it asserts something: a test that asserts nothing would not let the lesson complete anyway)
+        vandal = good + VANDAL + "\n\ndef test_vandal():\n    assert vandalise() is None\n"
     _learner_file(lesson, name, vandal, "vandal")
 
     result = grade(lesson, lesson.exercise_dir)

@@ -92,7 +92,8 @@ async def test_unknown_conversation_is_404(client: httpx.AsyncClient, alice: Hea
 async def test_another_users_conversation_looks_missing(
     client: httpx.AsyncClient, alice: Headers, bob: Headers
 ) -> None:
-    """Bob gets 404 (not 403) for Alice's conversation, reading or writing, and sees none of it.
+    """Bob gets 404 (not 403) for Alice's conversation, reading or writing, and sees none of it:
+    the same error as for an id that does not exist.
 
     Alice can still read her own conversation (200).
     """
@@ -111,5 +112,6 @@ async def test_conversation_lists_messages_in_seq_order(client: httpx.AsyncClien
 
 @pytest.mark.asyncio
 async def test_summary_request_is_accepted_with_202(client: httpx.AsyncClient, alice: Headers) -> None:
-    """POST /conversations/{id}/summary answers 202 {"job_id": ..., "status": "queued"}, not 200."""
+    """POST /conversations/{id}/summary answers 202 {"job_id": ..., "status": "queued"}, not 200,
+    and GET /jobs/{job_id} then finds that job."""
     pytest.fail("TODO: write this test")

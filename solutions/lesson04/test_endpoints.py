@@ -113,7 +113,8 @@ async def test_unknown_conversation_is_404(client: httpx.AsyncClient, alice: Hea
 async def test_another_users_conversation_looks_missing(
     client: httpx.AsyncClient, alice: Headers, bob: Headers
 ) -> None:
-    """Bob gets 404 (not 403) for Alice's conversation, reading or writing, and sees none of it."""
+    """Bob gets 404 (not 403) for Alice's conversation, reading or writing, and sees none of it:
+    the same error as for an id that does not exist."""
     conversation_id = await start_conversation(client, alice, "alice's secret")
 
     read = await client.get(f"/conversations/{conversation_id}", headers=bob)
@@ -121,9 +122,11 @@ async def test_another_users_conversation_looks_missing(
         "/chat", json={"message": "let me in", "conversation_id": conversation_id}, headers=bob
     )
 
+    missing = await client.get("/conversations/no-such-id", headers=bob)
     for response in (read, posted):
         assert_error(response, 404, "not_found")
         assert "alice's secret" not in response.text
+        assert response.json()["error"] == missing.json()["error"]  # nothing tells Bob the id is real
     own = await client.get(f"/conversations/{conversation_id}", headers=alice)
     assert own.status_code == 200
 
@@ -154,7 +157,8 @@ async def test_conversation_lists_messages_in_seq_order(client: httpx.AsyncClien
 
 @pytest.mark.asyncio
 async def test_summary_request_is_accepted_with_202(client: httpx.AsyncClient, alice: Headers) -> None:
-    """POST /conversations/{id}/summary answers 202 {"job_id": ..., "status": "queued"}, not 200."""
+    """POST /conversations/{id}/summary answers 202 {"job_id": ..., "status": "queued"}, not 200,
+    and GET /jobs/{job_id} then finds that job."""
     conversation_id = await start_conversation(client, alice, "summarise me")
 
     response = await client.post(f"/conversations/{conversation_id}/summary", headers=alice)
@@ -163,3 +167,5 @@ async def test_summary_request_is_accepted_with_202(client: httpx.AsyncClient, a
     body = response.json()
     assert set(body) == {"job_id", "status"}
     assert body["status"] == "queued"
+    job = await client.get(f"/jobs/{body['job_id']}", headers=alice)
+    assert job.json()["job_id"] == body["job_id"]

@@ -1,0 +1,3 @@
+# expect: fixture-not-found
+def test_it(setings):
+    assert setings

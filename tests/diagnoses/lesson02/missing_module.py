@@ -1,0 +1,6 @@
+# expect: module-not-found
+import requests_mock
+
+
+def test_it():
+    assert requests_mock

@@ -1,0 +1,16 @@
+# expect: event-loop-fixture-gone
+import asyncio
+import time
+
+import httpx
+import pytest
+import pytest_asyncio
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from app.main import create_app
+
+
+@pytest.mark.asyncio
+async def test_it(event_loop):
+    assert True

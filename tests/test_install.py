@@ -1,0 +1,112 @@
+"""The installer behind `make setup` and `python -m course setup`: which tool, which command, and a real offline install."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from course import install, locks
+from course.paths import ROOT
+
+
+def test_uv_on_path_wins_then_pip_bootstraps_uv_and_a_bundle_means_plain_pip() -> None:
+    assert install.choose_installer("auto", None, which=lambda name: "/usr/bin/uv") == "uv"
+    assert install.choose_installer("auto", None, which=lambda name: None) == "pip+uv"
+    assert install.choose_installer("auto", Path("bundle"), which=lambda name: None) == "pip"
+    assert install.choose_installer("pip", None, which=lambda name: "/usr/bin/uv") == "pip"
+
+
+def test_the_offline_commands_never_ask_an_index(tmp_path: Path) -> None:
+    python, lock, bundle = tmp_path / "python", tmp_path / "requirements.lock", tmp_path / "bundle"
+    pip = install.install_command(None, python, lock, bundle)
+    assert pip[:3] == [str(python), "-m", "pip"] and pip[-3:] == ["--no-index", "--find-links", str(bundle)]
+    uv = install.install_command("/bin/uv", python, lock, bundle)
+    assert uv[:3] == ["/bin/uv", "pip", "install"] and "--offline" in uv and "--no-index" in uv
+    assert "--no-index" not in install.install_command(None, python, lock, None)
+
+
+def test_the_pinned_uv_is_the_one_make_lock_uses() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert f"UV_VERSION := {install.UV_VERSION}\n" in makefile
+
+
+def test_a_symlinked_venv_loses_its_link_never_its_target(tmp_path: Path) -> None:
+    target = tmp_path / "shared-venv"
+    (target / "bin").mkdir(parents=True)
+    link = tmp_path / ".venv"
+    link.symlink_to(target)
+    install.remove_venv(link)
+    assert not link.exists() and (target / "bin").is_dir()
+
+
+def test_the_learner_lock_goes_first_for_every_group() -> None:
+    assert install.needed_groups("learner") == ["learner"]
+    assert install.needed_groups("dev") == ["learner", "dev"]
+
+
+def tiny_wheel(folder: Path) -> None:
+    """A one-module wheel made by hand, so the test needs no index to get one."""
+    folder.mkdir()
+    info = "tinycourse_pkg-1.0.dist-info"
+    files = {
+        "tinycourse_pkg.py": "ANSWER = 42\n",
+        f"{info}/METADATA": "Metadata-Version: 2.1\nName: tinycourse-pkg\nVersion: 1.0\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = "".join(f"{name},,\n" for name in [*files, f"{info}/RECORD"])
+    with zipfile.ZipFile(folder / "tinycourse_pkg-1.0-py3-none-any.whl", "w") as wheel:
+        for name, text in {**files, f"{info}/RECORD": record}.items():
+            wheel.writestr(name, text)
+
+
+# Each creates a real venv: ensurepip alone takes 4 s of CPU, far more on a loaded machine.
+@pytest.mark.timeout(180)
+def test_a_bundle_installs_with_the_network_off_and_a_second_run_does_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The offline path of the setup page: a fresh venv, pip told not to use an index, and a proxy that
+    answers nothing, so any attempt to reach the network would fail the install."""
+    (tmp_path / "requirements.lock").write_text("tinycourse-pkg==1.0\n", encoding="utf-8")
+    tiny_wheel(tmp_path / "bundle")
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    for variable in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
+        monkeypatch.setenv(variable, "http://127.0.0.1:9")
+    said: list[str] = []
+    install.install("learner", tmp_path, "auto", tmp_path / "bundle", sys.executable, said.append)
+    python = locks.venv_python(tmp_path / ".venv")
+    answer = subprocess.run([str(python), "-c", "import tinycourse_pkg; print(tinycourse_pkg.ANSWER)"],
+                            capture_output=True, text=True, check=True)
+    assert answer.stdout == "42\n"
+    assert said == ["Setting up the course environment in .venv with pip (first run only)...", "Environment ready."]
+    assert (tmp_path / ".venv" / locks.stamp_name(tmp_path / "requirements.lock")).exists()
+    said.clear()
+    install.install("learner", tmp_path, "auto", tmp_path / "bundle", sys.executable, said.append)
+    assert said == ["Environment ready."]
+
+
+@pytest.mark.timeout(180)
+def test_a_failed_install_shows_the_log_tail_and_keeps_the_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "requirements.lock").write_text("tinycourse-pkg==2.0\n", encoding="utf-8")
+    tiny_wheel(tmp_path / "bundle")
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    with pytest.raises(install.InstallError) as failure:
+        install.install("learner", tmp_path, "pip", tmp_path / "bundle", sys.executable, lambda _: None)
+    message = str(failure.value)
+    assert "tinycourse-pkg==2.0" in message
+    assert f"the full log is in {tmp_path / '.venv' / 'install.log'}" in message
+    assert not (tmp_path / ".venv" / locks.stamp_name(tmp_path / "requirements.lock")).exists()
+
+
+def test_python_m_course_setup_refuses_an_old_python_in_one_sentence(tmp_path: Path) -> None:
+    """Run as Python 3.10 would: the version check comes before anything else."""
+    code = ("import sys, runpy; sys.version_info = (3, 10, 12, 'final', 0); sys.argv = ['course', 'setup']; "
+            "runpy.run_module('course', run_name='__main__')")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 2
+    assert "This course needs Python 3.11 or newer" in result.stderr and "uv python install" in result.stderr
