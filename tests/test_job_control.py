@@ -200,6 +200,7 @@ async def test_someone_elses_job_is_404_and_keeps_running(
     anonymous = await client.post(f"/jobs/{job_id}/cancel")
 
     assert theirs.status_code == missing.status_code == 404
+    assert theirs.json()["error"] == missing.json()["error"]
     assert anonymous.status_code == 401
     model.release.set()
     await finish(services)
@@ -279,3 +280,32 @@ async def test_events_of_an_ended_job_is_its_final_status_only(
 
     assert parse_sse(response.text) == [("status", {"job_id": job_id, "status": "done"})]
     assert (await client.get(f"/jobs/{job_id}/events", headers=USER2)).status_code == 404
+
+
+async def test_cancelling_a_cancelled_job_again_is_200_and_it_stays_cancelled(
+    client: httpx.AsyncClient, services: Services, model: HeldModel
+) -> None:
+    job_id = await submit(client, await new_conversation(client))
+    async with asyncio.timeout(WAIT):
+        await model.started.wait()
+    await cancel(client, job_id)
+
+    again = await cancel(client, job_id)
+
+    assert again.status_code == 200
+    assert again.json()["status"] == "cancelled"
+    await finish(services)
+    assert (await job(client, job_id))["status"] == "cancelled"
+
+
+async def test_events_need_a_token_and_hide_other_users_jobs(client: httpx.AsyncClient, model: HeldModel) -> None:
+    job_id = await submit(client, await new_conversation(client))
+
+    anonymous = await client.get(f"/jobs/{job_id}/events")
+    theirs = await client.get(f"/jobs/{job_id}/events", headers=USER2)
+    missing = await client.get("/jobs/no-such-job/events", headers=USER2)
+
+    assert anonymous.status_code == 401
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.json()["error"] == missing.json()["error"]
+    model.release.set()
