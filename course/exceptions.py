@@ -183,7 +183,7 @@ class ExceptionCapture:
         self._classifier = FrameClassifier(config.rootpath)
 
     @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):  # noqa: ANN201
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):
         report = yield
         if report.failed and call.excinfo is not None and self._classifier is not None:
             try:

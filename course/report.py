@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import textwrap
 
-from course.diagnose import explain_failure, explain_problem, explain_raised, headline, shorten, short_type
+from course.diagnose import (
+    explain_failure,
+    explain_problem,
+    explain_raised,
+    headline,
+    short_type,
+    shorten,
+)
 from course.grading import ExerciseResult, LessonResult
 from course.metadata import load
 from course.runner import TestResult
