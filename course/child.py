@@ -53,7 +53,7 @@ class Collector:
         self._items: dict[str, object] = {}
         self._progress = open(progress_path, "a", buffering=1, encoding="utf-8") if progress_path else None  # noqa: SIM115
 
-    def pytest_itemcollected(self, item) -> None:  # noqa: ANN001
+    def pytest_itemcollected(self, item) -> None:
         self._items[item.nodeid] = item
 
     def _source(self, nodeid: str) -> str:
@@ -70,7 +70,7 @@ class Collector:
             self._progress.write(line + "\n")
 
     @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_teardown(self, item) -> None:  # noqa: ANN001, ARG002
+    def pytest_runtest_teardown(self, item) -> None:
         """Free what the test left behind, now: a coroutine it never awaited then warns during this
         teardown, and pytest's unraisable check (last in this same teardown) blames this test, not
         whichever later test is running when the garbage collector happens to pass by."""
@@ -79,7 +79,7 @@ class Collector:
             sys.last_exc = None
         gc.collect()
 
-    def pytest_collection_finish(self, session) -> None:  # noqa: ANN001
+    def pytest_collection_finish(self, session) -> None:
         self._say(f"collected {len(session.items)}")
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:
@@ -88,11 +88,11 @@ class Collector:
     def pytest_runtest_logfinish(self, nodeid: str) -> None:
         self._say(f"end {nodeid}")
 
-    def pytest_collectreport(self, report) -> None:  # noqa: ANN001 (pytest's hook signature)
+    def pytest_collectreport(self, report) -> None:
         if report.failed:
             self.collection_errors.append({"nodeid": report.nodeid, "text": report.longreprtext})
 
-    def pytest_runtest_logreport(self, report) -> None:  # noqa: ANN001
+    def pytest_runtest_logreport(self, report) -> None:
         entry = self.tests.setdefault(report.nodeid, {"outcome": "passed", "text": "", "message": "", "duration": 0.0})
         entry["duration"] = float(entry["duration"]) + report.duration
         if report.failed:

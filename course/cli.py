@@ -34,7 +34,10 @@ def parse_lesson(text: str) -> Lesson:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from course import error_tables, notebooks  # jupytext and nbformat take seconds to import: only where needed
+    from course import (  # jupytext and nbformat take seconds to import: only where needed
+        error_tables,
+        notebooks,
+    )
 
     for page in error_tables.sync():
         print(f"wrote the errors table of {page.relative_to(page.parent.parent)} (from course/errors.toml)")
@@ -233,7 +236,7 @@ def _tool(name: str) -> Callable[[argparse.Namespace], int]:
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, bool]] = {
     "check": (cmd_check, "grade a lesson's exercises (exit 0 only when it is complete)", True),
     "progress": (cmd_progress, "every lesson: done, in progress or not started", False),
-    "hint": (cmd_hint, "the next hint for the first unfinished exercise", True),
+    "hint": (cmd_hint, "the next hint, aimed at what the last check missed", True),
     "watch": (cmd_watch, "re-grade a lesson on every save", True),
     "quiz": (cmd_quiz, "the lesson's recall questions, in the terminal", True),
     "reset": (cmd_reset, "restore a lesson's exercises to their shipped state", True),

@@ -17,7 +17,7 @@ from course.site_content import lesson_outline
 SECTION = "## Errors you will meet"
 BEGIN = "<!-- errors-table: generated from course/errors.toml by `python -m course sync`; edit that file -->"
 END = "<!-- /errors-table -->"
-_BLOCK = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
+_BLOCK = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.DOTALL)
 
 
 def _code(text: str) -> str:
@@ -57,7 +57,7 @@ def _with_table(markdown: str, lesson: Lesson) -> str:
     if _BLOCK.search(markdown):
         return _BLOCK.sub(lambda _: generated, markdown, count=1)
     start = markdown.index(SECTION)
-    following = re.search(r"^## ", markdown[start + len(SECTION):], re.M)
+    following = re.search(r"^## ", markdown[start + len(SECTION):], re.MULTILINE)
     end = start + len(SECTION) + following.start() if following else len(markdown)
     section = markdown[start:end].rstrip("\n")
     section = re.sub(r"\n\| message \|[^\n]*\n\|---[^\n]*\n(?:\|[^\n]*\n?)*", "\n", section + "\n").rstrip("\n")

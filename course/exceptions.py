@@ -27,7 +27,8 @@ MAX_LEAVES = 20  # sub-exceptions kept per group
 
 
 def qualified_name(kind: type) -> str:
-    """`RuntimeError`, `httpx.ConnectError`, `_pytest.outcomes.Failed`: builtins need no module."""
+    """`RuntimeError`, `httpx.ConnectError`: builtins need no module (nor pytest's outcomes, such as
+    `Failed`, which pytest itself files under builtins)."""
     module = kind.__module__
     return kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"
 
@@ -183,7 +184,7 @@ class ExceptionCapture:
         self._classifier = FrameClassifier(config.rootpath)
 
     @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):  # noqa: ANN201
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):
         report = yield
         if report.failed and call.excinfo is not None and self._classifier is not None:
             try:
@@ -199,8 +200,8 @@ class ExceptionCapture:
     def pytest_exception_interact(self, node: pytest.Item | pytest.Collector, call: pytest.CallInfo[Any],
                                   report: pytest.CollectReport | pytest.TestReport) -> None:
         if isinstance(report, pytest.CollectReport) and call.excinfo is not None and self._classifier is not None:
-            record = describe(_unwrapped(call.excinfo.value), self._classifier)
+            try:
+                record = describe(_unwrapped(call.excinfo.value), self._classifier)
+            except Exception:  # noqa: BLE001 - the collection error is reported anyway, just undiagnosed
+                return
             self.collection.setdefault(report.nodeid, []).append({"when": "collect", **record})
-
-    def for_test(self, nodeid: str) -> dict[str, Any]:
-        return self.tests.get(nodeid, {})

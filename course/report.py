@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import textwrap
 
-from course.diagnose import explain_failure, explain_problem, explain_raised, headline, shorten, short_type
+from course.diagnose import (
+    explain_failure,
+    explain_problem,
+    explain_raised,
+    headline,
+    short_type,
+    shorten,
+)
 from course.grading import ExerciseResult, LessonResult
 from course.metadata import load
 from course.runner import TestResult
@@ -20,7 +27,7 @@ def _wrap(text: str, indent: str) -> str:
 
 def _failure_lines(node: str, test: TestResult) -> list[str]:
     """A failing test: what it raised (the leaves of an exception group), and what that proves."""
-    lines = [f"    {NO} {node}: {shorten(headline(test.message, test.failure), 150 - len(node))}"]
+    lines = [f"    {NO} {node}: {shorten(headline(test.message, test.failure), max(60, 150 - len(node)))}"]
     hint = explain_failure(test.failure)
     if hint:
         lines.append(_wrap(hint, "        → "))
@@ -37,7 +44,7 @@ def _import_error_lines(error: dict, indent: str) -> list[str]:
         text = error["text"].strip()
         first = text.splitlines()[-1].strip().removeprefix("E").strip() if text else "collection failed"
     name = error["nodeid"].split("/", 1)[-1]
-    lines = [f"{indent}{NO} {name} could not be imported: {shorten(first, 170 - len(name))}"]
+    lines = [f"{indent}{NO} {name} could not be imported: {shorten(first, max(60, 170 - len(name)))}"]
     hint = explain_raised(raised)
     if hint:
         lines.append(_wrap(hint, f"{indent}    → "))

@@ -2,9 +2,10 @@
 
 Each file's first line says what every failure in it must be diagnosed as: `# expect: RULE-ID`,
 or `# expect: none` for failures that no rule may explain (ordinary failures, and learner text
-that quotes error messages). Each is graded the way `course check` grades: forked pytest runs
-of the course's settings in a workspace holding the app and the lesson's given files. The
-lessons' shipped exercises are graded too: nothing in them may get a diagnosis.
+that quotes error messages); a second line `# bug: BUG-ID` grades it against that bug of the app.
+Each is graded the way `course check` grades: forked pytest runs of the course's settings in a
+workspace holding the app and the lesson's given files. The lessons' shipped exercises are
+graded too: nothing in them may get a diagnosis.
 """
 
 from __future__ import annotations
@@ -34,9 +35,7 @@ NOT_REPRODUCIBLE = {
     "missing-greenlet": "SQLAlchemy is not installed",
     "loop-scope-unset": "the grader's pytest.ini always sets asyncio_default_fixture_loop_scope",
     "httpx-testclient-deprecated": "httpx2 is installed, so Starlette does not warn",
-    "mock-instance-as-override": "FastAPI 0.163 raises it only in some processes (seen 3 of 6 runs): not deterministic",
     "order-dependent": "shows only across random orders: no single run proves it",
-    "lost-update": "the real app serialises writes; lesson 6's bug variant shows it",
     "import-never-finished": "takes the grader's 15 s import deadline (tests/test_worst_inputs.py runs it)",
     "test-unstoppable": "takes the grader's 20 s test deadline (tests/test_worst_inputs.py runs it)",
 }
@@ -47,6 +46,7 @@ class Case:
     path: Path
     lesson: int
     expect: str | None  # a rule id, or None: no diagnosis
+    bug: str | None = None  # graded against this bug of the lesson (`# bug: ID` on the second line)
 
     @property
     def name(self) -> str:
@@ -60,7 +60,8 @@ def _cases() -> list[Case]:
         found = re.fullmatch(r"# expect: ([\w-]+)", first)
         assert found, f"{path}: the first line must be `# expect: RULE-ID` or `# expect: none`"
         lesson = int(path.parent.name.removeprefix("lesson"))
-        cases.append(Case(path, lesson, None if found[1] == "none" else found[1]))
+        bug = re.match(r"# bug: ([\w-]+)", path.read_text(encoding="utf-8").splitlines()[1])
+        cases.append(Case(path, lesson, None if found[1] == "none" else found[1], bug[1] if bug else None))
     return cases
 
 
@@ -71,10 +72,11 @@ LESSONS = [lesson.number for lesson in load().lessons]
 def _case_spec(case: Case) -> grading.RunSpec:
     """A workspace like the grader's: the app, the lesson's given (non-test) files, and the case."""
     workspace = new_workspace(f"diag-{case.path.stem}")
-    materialise(None, workspace)
+    lesson = load().lesson(case.lesson)
+    materialise(next(b for b in lesson.bugs if b.id == case.bug) if case.bug else None, workspace)
     folder = workspace / f"lesson{case.lesson:02d}"
     folder.mkdir()
-    for given in load().lesson(case.lesson).exercise_dir.glob("*.py"):
+    for given in lesson.exercise_dir.glob("*.py"):
         if not given.name.startswith("test_"):
             shutil.copy2(given, folder / given.name)
     shutil.copy2(case.path, folder / f"test_{case.path.stem}.py")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from course import quiz, stress
+from course import code_checks, quiz, stress
 from course.cli import main, parse_lesson
-from course import code_checks
 from course.diagnose import group_headline, match_raised, shorten
 from course.metadata import Bug, Patch
 from course.notebooks import expected_output_mismatches

@@ -128,7 +128,7 @@ async def test_run_blocking_passes_arguments_and_uses_another_thread() -> None:
     text, thread_id = await run_blocking(where, "to", suffix="ken")
 
     assert text == "token"
-    assert thread_id != threading.get_ident()
+    assert thread_id != threading.get_ident(), "the function ran on the event loop's own thread: run it with asyncio.to_thread"
 
 
 @pytest.mark.asyncio
@@ -169,7 +169,7 @@ async def test_bounded_gather_keeps_exactly_limit_calls_in_flight() -> None:
         results = await bounded_gather(2, calls)
 
     assert results == [0, 10, 20, 30]
-    assert peak == 2
+    assert peak == 2, f"{peak} calls ran at once; the limit is 2"
 
 
 @pytest.mark.asyncio
