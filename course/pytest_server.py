@@ -90,7 +90,24 @@ def _wait(pid: int, timeout: float) -> tuple[int | None, bool]:
             os.close(pidfd)
 
 
+_running: list[int] = []  # the run in progress, if any
+
+
+def _stop(signum: int, frame: object) -> None:  # noqa: ARG001 - a signal handler's signature
+    """SIGTERM (the client gave up on a run, e.g. the learner interrupted the cell): end the run too."""
+    for pid in _running:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    os._exit(0)
+
+
 def serve(requests=sys.stdin, replies=sys.stdout) -> None:  # noqa: ANN001 - text streams
+    # Interrupting the kernel signals its whole process group, this server included: that is for
+    # the kernel. A client that gives up on a run sends SIGTERM instead.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop)
     warm_up()
     for line in requests:
         request = json.loads(line)
@@ -98,13 +115,17 @@ def serve(requests=sys.stdin, replies=sys.stdout) -> None:  # noqa: ANN001 - tex
         pid = os.fork()
         if pid == 0:  # the child never returns into the server's loop
             code = 70
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
             try:
                 code = _child(request)
             except BaseException as error:  # noqa: BLE001 - reported through stderr, then the child ends
                 os.write(2, f"the warm pytest run failed: {error!r}\n".encode())
             finally:
                 os._exit(code)
+        _running[:] = [pid]
         exit_code, timed_out = _wait(pid, request["timeout"])
+        _running.clear()
         replies.write(json.dumps({"exit_code": exit_code, "timed_out": timed_out}) + "\n")
         replies.flush()
 
