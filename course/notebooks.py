@@ -45,7 +45,7 @@ def build_notebook(markdown: Path) -> nbformat.NotebookNode:
     notebook.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
     for index, cell in enumerate(notebook.cells):
         # ```python {.course-setup}: the site hides the fence by its class, the notebook tags the cell.
-        setup = cell.metadata.get("incorrectly_encoded_metadata") == "{.%s}" % SETUP_TAG
+        setup = cell.metadata.get("incorrectly_encoded_metadata") == f"{{.{SETUP_TAG}}}"
         cell.metadata = {"tags": [SETUP_TAG]} if setup else {}
         cell.id = f"cell-{index:03d}"
         if cell.cell_type == "code":
