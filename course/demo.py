@@ -11,6 +11,7 @@ not exist (Windows), or the server cannot start, each demo is a fresh process.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
@@ -88,6 +89,16 @@ class _Server:
     def alive(self) -> bool:
         return self._process.poll() is None
 
+    def stop(self) -> None:
+        """End the server (it ends when its stdin closes) and reap it, so no process outlives the kernel."""
+        assert self._process.stdin is not None
+        self._process.stdin.close()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
     def run(self, folder: Path, pytest_args: list[str], env: dict[str, str], timeout: float) -> tuple[int, str]:
         outputs = Path(tempfile.mkdtemp(prefix="course-demo-output-"))
         stdout, stderr = outputs / "stdout", outputs / "stderr"
@@ -95,9 +106,14 @@ class _Server:
                    "stdout": str(stdout), "stderr": str(stderr)}
         with self._lock:
             assert self._process.stdin is not None and self._process.stdout is not None
-            self._process.stdin.write(json.dumps(request) + "\n")
-            self._process.stdin.flush()
-            reply = self._process.stdout.readline()
+            try:
+                self._process.stdin.write(json.dumps(request) + "\n")
+                self._process.stdin.flush()
+                reply = self._process.stdout.readline()
+            except BaseException:  # e.g. the learner interrupted the cell: end the run, and this server with it
+                self._process.terminate()
+                self._process.wait()
+                raise
         if not reply:
             raise RuntimeError("the warm pytest process ended unexpectedly; rerun the cell")
         answer = json.loads(reply)
@@ -119,6 +135,7 @@ def _server() -> _Server | None:
         return None
     if _SERVER is None or not _SERVER.alive():
         _SERVER = _Server()
+        atexit.register(_SERVER.stop)
     return _SERVER
 
 

@@ -1,10 +1,10 @@
 """Helpers for the lesson notebooks: one call to set up, one magic to show pytest runs, one to grade.
 
-In a notebook:
+In a notebook (after the lesson's first cell has put the repository on sys.path):
     from course.nb import setup; setup()
 
     %%ipytest                      # tests that must pass, run inside the kernel
-    %%pytest_demo --expect failed  # a test file run in its own process; its real output is shown
+    %%pytest_demo --expect failed  # a test file run as its own pytest run (course.demo); its real output is shown
     from course.nb import check; check(3)   # grade lesson 3's exercises
 
 `%%pytest_demo` options:

@@ -45,7 +45,7 @@ def build_notebook(markdown: Path) -> nbformat.NotebookNode:
     notebook.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
     for index, cell in enumerate(notebook.cells):
         # ```python {.course-setup}: the site hides the fence by its class, the notebook tags the cell.
-        setup = cell.metadata.get("incorrectly_encoded_metadata") == "{.%s}" % SETUP_TAG
+        setup = cell.metadata.get("incorrectly_encoded_metadata") == f"{{.{SETUP_TAG}}}"
         cell.metadata = {"tags": [SETUP_TAG]} if setup else {}
         cell.id = f"cell-{index:03d}"
         if cell.cell_type == "code":
@@ -95,8 +95,9 @@ ELISION = "…"  # a line that is exactly this, in a shown block, says that line
 # and nothing else; each is masked the same way in the block and in the output:
 _VARYING = (
     (re.compile(r"0x[0-9a-fA-F]+"), "0x…"),  # memory addresses: new on every run
-    (re.compile(r"\b\d+\.\d+(?= ?m?s\b)"), "…"),  # durations ("in 0.12s", "5.01s call", "[took 8.1 s]", "0.30 ms")
-    (re.compile(r"\[gw\d+\]"), "[gw…]"),  # the pytest-xdist worker that happened to run a test
+    # durations, and differences of durations ("in 0.12s", "5.01s call", "[took 8.1 s]", "saved -0.05 ms"):
+    (re.compile(r"-?\b\d+\.\d+(?= ?m?s\b)"), "…"),
+    (re.compile(r"\bgw\d+\b"), "gw…"),  # the pytest-xdist worker that happened to run a test ("[gw1]")
     (re.compile(r"\bid='\d+'"), "id='…'"),  # object ids in unittest.mock's reprs
     (re.compile(r"\b[0-9a-f]{32}\b"), "…"),  # random ids (uuid4().hex: conversation and request ids)
     (re.compile(r"[^\s\"']*/ipykernel_\d+/"), "…/ipykernel_…/"),  # the kernel's folder for its cells' code

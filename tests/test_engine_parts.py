@@ -138,6 +138,7 @@ def test_only_what_varies_between_runs_is_masked() -> None:
              "…/ipykernel_…/3580273466.py:6: RuntimeWarning\nconversation 00000000000000000000000000000000")
     assert expected_output_mismatches(_notebook(printed, shown)) == []
     assert expected_output_mismatches(_notebook("1 passed\n", "2 passed")) != []
+    assert expected_output_mismatches(_notebook("saved -0.05 ms; made in gw1\n", "saved 0.30 ms; made in gw0")) == []
     assert expected_output_mismatches(_notebook("in 0.52s\n", "in 0.52 ms")) != []  # a unit is not a duration
 
 

@@ -187,3 +187,22 @@ def test_a_warm_demo_that_hangs_is_stopped_as_a_fresh_one_would_be() -> None:
     with pytest.raises(subprocess.TimeoutExpired):
         run_demo("import threading\n\nthreading.Event().wait()\n", timeout=3)
     assert run_demo("def test_a():\n    pass\n").outcome == "passed"  # the server goes on serving
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the warm demo server needs fork")
+def test_interrupting_a_warm_demo_ends_its_run_and_the_next_demo_still_works(monkeypatch: pytest.MonkeyPatch) -> None:
+    from course import demo
+
+    server = demo._server()
+    assert server is not None
+    real_readline = server._process.stdout.readline
+
+    def interrupted() -> str:  # the learner presses "interrupt" while the demo runs
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(server._process.stdout, "readline", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_demo("import threading\n\nthreading.Event().wait()\n", timeout=60)
+    assert not server.alive()
+    monkeypatch.setattr(server._process.stdout, "readline", real_readline)
+    assert run_demo("def test_a():\n    pass\n").outcome == "passed"  # a new server took over
