@@ -81,7 +81,7 @@ def on_files(files: Files, config) -> Files:  # noqa: ANN001
 
 
 # The notebook's first cell: it configures ipytest in the kernel, and means nothing on a web page.
-NOTEBOOK_SETUP = re.compile(r"```python\nfrom course\.nb import setup\n\nsetup\(\)\n```\n")
+NOTEBOOK_SETUP = re.compile(r"```python \{\.course-setup\}\n.*?```\n", re.DOTALL)  # course/notebooks.py SETUP_TAG
 NOTEBOOK_SETUP_NOTE = "*In the notebook, a first cell runs `setup()` from `course.nb`; this page leaves it out.*\n"
 
 
