@@ -377,8 +377,9 @@ async def _after(gate: asyncio.Future[None], coro: Any) -> Any:
 
 
 def _waiting_on_signal(task: asyncio.Task[Any]) -> bool:
-    """Whether `task` is suspended in asyncio's locks or queues, or in a sleep with a delay: waiting for
-    another task or the clock, not for I/O (a `sleep(0)` is only a checkpoint: it is back at once)."""
+    """Whether `task` is suspended in asyncio's locks or queues, or in `asyncio.wait`, `wait_for`, a
+    sleep with a delay and the like: waiting for another task or the clock, not for I/O (a `sleep(0)`
+    is only a checkpoint: it is back at once)."""
     awaited: Any = task.get_coro()
     innermost = None
     while awaited is not None:
@@ -390,4 +391,4 @@ def _waiting_on_signal(task: asyncio.Task[Any]) -> bool:
         return False
     code = innermost.f_code
     return code.co_filename.endswith(_SIGNAL_MODULES) or (code.co_filename.endswith(_TASKS_MODULE)
-                                                          and code.co_name == "sleep")
+                                                          and code.co_name != "__sleep0")

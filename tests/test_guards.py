@@ -256,3 +256,23 @@ def test_a_failed_random_order_run_names_the_test_the_seed_and_a_command_that_re
     assert done.returncode == 0, done.stdout + done.stderr
     again = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert again.stdout.splitlines()[:8] == done.stdout.splitlines()[:8]  # the seed fixes the order
+
+
+def test_a_task_that_waits_for_others_with_asyncio_wait_lets_the_next_one_start(tmp_path: Path) -> None:
+    """Under a schedule, the next task starts as soon as the one before waits on another task."""
+    result = graded(tmp_path, """
+        async def first(done):
+            await asyncio.wait([done])  # waits until the second task has run
+
+        async def second(done):
+            done.set_result(None)
+
+        async def test_two_tasks_that_need_each_other():
+            done = asyncio.get_running_loop().create_future()
+            async with asyncio.timeout(3):
+                await asyncio.gather(first(done), second(done))
+            assert done.done()
+    """, schedule="serial")
+    test = result.tests["lesson99/test_learner.py::test_two_tasks_that_need_each_other"]
+    assert test.outcome == "passed", test.text
+    assert test.duration < 2
