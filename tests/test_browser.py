@@ -36,7 +36,7 @@ expect.set_options(timeout=WAIT_MS)
 
 # A term each lesson teaches, and that the site's search must lead to that lesson.
 TERMS = {1: "TaskGroup", 2: "parametrize", 3: "loop_scope", 4: "ASGITransport", 5: "AsyncMock",
-         6: "Barrier", 7: "xdist", 8: "disconnect"}
+         6: "Barrier", 7: "xdist", 8: "disconnect", 9: "job_ended"}
 
 
 @pytest.fixture(scope="module")

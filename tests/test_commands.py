@@ -47,8 +47,9 @@ def _course_argv(target: str, variables: dict[str, str]) -> list[str] | None:
     if call is None:
         return None
     argv = [call.group(1)]
-    if "$(LESSON)" in _recipe(target) and variables.get("LESSON"):
-        argv.append(variables["LESSON"])
+    for variable in ("LESSON", "PROJECT"):  # the make variables a recipe passes on as an argument
+        if f"$({variable})" in _recipe(target) and variables.get(variable):
+            argv.append(variables[variable])
     return argv + shlex.split(variables.get("ARGS", ""))
 
 

@@ -18,7 +18,7 @@ def test_a_lesson_is_accepted_in_every_documented_spelling(text: str) -> None:
     assert parse_lesson(text).number == 3
 
 
-@pytest.mark.parametrize("text", ["9", "0", "three", "lesson", "3.5"])
+@pytest.mark.parametrize("text", ["10", "0", "three", "lesson", "3.5"])
 def test_an_unknown_lesson_gets_one_sentence_and_exit_2(text: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["hint", text]) == 2
     err = capsys.readouterr().err.strip()

@@ -4,11 +4,22 @@
 (function () {
   "use strict";
 
+  const SMALLEST = 10; // px: below this a figure is unreadable, so a longer line wraps instead
+
   function fit(code) {
     code.style.fontSize = "";
+    code.style.whiteSpace = "";
+    code.style.overflowWrap = "";
     for (let attempt = 0; attempt < 3 && code.scrollWidth > code.clientWidth; attempt += 1) {
       const size = parseFloat(getComputedStyle(code).fontSize);
-      code.style.fontSize = (size * code.clientWidth / code.scrollWidth * 0.99).toFixed(2) + "px";
+      const fitted = size * code.clientWidth / code.scrollWidth * 0.99;
+      if (fitted < SMALLEST) { // one very long output line (a list of fixtures, say): wrap it
+        code.style.fontSize = SMALLEST + "px";
+        code.style.whiteSpace = "pre-wrap";
+        code.style.overflowWrap = "anywhere";
+        return;
+      }
+      code.style.fontSize = fitted.toFixed(2) + "px";
     }
   }
 
