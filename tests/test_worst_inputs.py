@@ -550,7 +550,8 @@ def test_a_refactored_suite_that_passes_in_order_but_not_in_parallel_is_refused(
 
     text = " ".join(render(result).split())
     assert "✔ passes 1 times in random order" in text, text
-    assert "✘ passes in parallel (-n 2): some tests failed under -n 2" in text, text
+    assert "✘ passes in parallel (-n 2): first failure: test_suite.py::test_alone" in text, text
+    assert "-p randomly -n 2`" in text, text  # and the command that replays it
     assert not result.complete
 
 
