@@ -176,6 +176,7 @@ DEMOS = [  # (source, args): a failure, an INTERNALERROR with -W error, a collec
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="the warm demo server needs fork")
+@pytest.mark.timeout(120)  # a fresh pytest start costs seconds of CPU, and far more on a busy machine
 @pytest.mark.parametrize(("source", "args"), DEMOS, ids=["failure", "internal error", "collection"])
 def test_a_warm_demo_prints_what_a_fresh_pytest_prints(source: str, args: tuple[str, ...]) -> None:
     warm, fresh = run_demo(source, args=args), run_demo(source, args=args, warm=False)
