@@ -97,8 +97,9 @@ async def test_a_failing_job_ends_failed_with_its_error(
 async def test_the_worker_survives_a_failure(
     client: httpx.AsyncClient, services: Services, conversation_id: str
 ) -> None:
-    """Two jobs: the model fails the first and answers the second. The first is `failed`, the second
-    `done` with its result: the same worker went on after the failure."""
+    """Two jobs, the second queued while the first is held in the model: the model then fails the
+    first and answers the second. The first is `failed`, the second `done` with its result: the
+    same worker went on after the failure, with the job that was waiting behind it."""
     pytest.fail("TODO")
 
 

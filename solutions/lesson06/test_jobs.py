@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import asyncio
 from typing import NoReturn
-from unittest.mock import create_autospec
 
 import httpx
 import pytest
 import pytest_asyncio
 
 from app.jobs import JobWorker
-from app.llm import LLMClient, Messages, ModelError
+from app.llm import Messages, ModelError
 from app.services import Services
 
 SUMMARY = "Alice said hello."
@@ -46,6 +45,16 @@ class GatedModel:
 
     async def aclose(self) -> None:
         return None
+
+
+class FailsOnce(GatedModel):
+    """A `GatedModel` whose first call fails (once released) and whose later calls answer."""
+
+    async def complete(self, messages: Messages) -> str:
+        try:
+            return await super().complete(messages)
+        finally:
+            self.error = None
 
 
 async def wait_for_jobs(worker: JobWorker, seconds: float = 2.0) -> None:
@@ -125,12 +134,16 @@ async def test_a_failing_job_ends_failed_with_its_error(
 async def test_the_worker_survives_a_failure(
     client: httpx.AsyncClient, services: Services, conversation_id: str
 ) -> None:
-    """After a failed job the same worker still takes the next one and finishes it."""
-    model = create_autospec(LLMClient, instance=True)
-    model.complete.side_effect = [ModelError("the model is down"), SUMMARY]
+    """Two jobs, the second queued while the first is held in the model: the model then fails the
+    first and answers the second. The first is `failed`, the second `done` with its result: the
+    same worker went on after the failure, with the job that was waiting behind it."""
+    model = FailsOnce(error=ModelError("the model is down"))
     services.worker.llm = model
     failing = await start_summary(client, conversation_id)
-    following = await start_summary(client, conversation_id)
+    async with asyncio.timeout(2):
+        await model.entered.wait()  # the first job is inside the model...
+    following = await start_summary(client, conversation_id)  # ...so this one is queued behind it, for sure
+    model.release.set()
 
     await wait_for_jobs(services.worker)
 
@@ -138,7 +151,7 @@ async def test_the_worker_survives_a_failure(
     assert await get_job(client, following) == {
         "job_id": following, "status": "done", "result": SUMMARY, "error": None,
     }
-    assert model.complete.await_count == 2
+    assert len(model.calls) == 2
 
 
 @pytest.mark.asyncio
