@@ -137,8 +137,11 @@ def test_without_a_bootstrapped_uv_pip_installs_everything(tmp_path: Path, monke
 
 def dry_run(*args: str) -> str:
     """What `make -n ...` would run: the Makefile's real commands, none of them executed."""
-    # -B: as on a fresh clone, whatever stamps this machine's .venv already has
-    return subprocess.run(["make", "-n", "-B", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    # -B: as on a fresh clone, whatever stamps this machine's .venv already has. Under `make test` this
+    # runs as a sub-make: without make's own variables it neither inherits flags nor names directories.
+    env = {name: value for name, value in os.environ.items() if name not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    return subprocess.run(["make", "-n", "-B", "--no-print-directory", *args], cwd=ROOT, capture_output=True,
+                          text=True, check=True, env=env).stdout
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="no make on this machine")
