@@ -38,7 +38,7 @@ def rerun_in_course_python() -> None:
 
 # Set-up commands first: they use the standard library only, so they run before the course's packages are
 # installed, and even on a Python too old for the course (to say so).
-SETUP_COMMANDS = {"setup": "course.install", "doctor": "course.doctor"}
+SETUP_COMMANDS = {"setup": "course.tools.install", "doctor": "course.tools.doctor"}
 
 if sys.argv[1:2] and sys.argv[1] in SETUP_COMMANDS:
     import argparse

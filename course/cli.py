@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from course import hints, progress, quiz
+from course.learner import hints, progress, quiz
 from course.metadata import Lesson, load
 from course.paths import ROOT
 
@@ -34,13 +34,11 @@ def parse_lesson(text: str) -> Lesson:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from course import (  # jupytext and nbformat take seconds to import: only where needed
-        error_tables,
-        notebooks,
-    )
+    # jupytext and nbformat take seconds to import: only where needed
+    from course.checks import error_tables, notebooks
 
     for page in error_tables.sync():
-        print(f"wrote the errors table of {page.relative_to(page.parent.parent)} (from course/errors.toml)")
+        print(f"wrote the errors table of {page.relative_to(page.parent.parent)} (from course/grading/errors.toml)")
     changed = notebooks.sync()
     for path in changed:
         print(f"wrote {path.relative_to(path.parent.parent)}")
@@ -50,7 +48,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 def cmd_notebook(args: argparse.Namespace) -> int:
     """Run one lesson's notebook and check its expected outputs (for lesson authors)."""
-    from course import notebooks
+    from course.checks import notebooks
 
     lesson = parse_lesson(args.lesson)
     notebook = notebooks.execute(lesson.page)
@@ -63,8 +61,8 @@ def cmd_notebook(args: argparse.Namespace) -> int:
 
 
 def _grade(lesson: Lesson, solutions: bool) -> int:
-    from course.grading import grade
-    from course.report import render
+    from course.grading.engine import grade
+    from course.grading.report import render
 
     source = lesson.solution_dir if solutions else lesson.exercise_dir
     result = grade(lesson, source)
@@ -119,7 +117,7 @@ def cmd_hint(args: argparse.Namespace) -> int:
 
 
 def cmd_bugs(args: argparse.Namespace) -> int:
-    from course.variants import diff
+    from course.grading.variants import diff
 
     lesson = parse_lesson(args.lesson)
     entry = progress.load_state()["lessons"].get(str(lesson.number), {})
@@ -139,7 +137,7 @@ def cmd_bugs(args: argparse.Namespace) -> int:
 
 def _print_matrix(lesson: Lesson) -> int:
     """Which reference test catches which bug, and whether each given test earns its place."""
-    from course import bug_matrix
+    from course.checks import bug_matrix
 
     if not bug_matrix.graded_exercises(lesson):
         print(f"Lesson {lesson.number} has no write-tests exercise, so no test-by-bug matrix.")
@@ -220,7 +218,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from course.verify import verify
+    from course.checks.verify import verify
 
     return verify(only=args.only)
 
@@ -229,8 +227,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
 TOOLS = ("install", "doctor", "bench", "stress", "loadtest", "audit")
 
 
+def _tool_module(name: str) -> str:
+    """The audit is a package of its own; the other tools live in course/tools/."""
+    return "course.audit" if name == "audit" else f"course.tools.{name}"
+
+
 def _tool(name: str) -> Callable[[argparse.Namespace], int]:
-    return lambda args: importlib.import_module(f"course.{name}").main(args)
+    return lambda args: importlib.import_module(_tool_module(name)).main(args)
 
 
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, bool]] = {
@@ -277,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--only", action="append", help="run only these steps (repeatable)")
         tool = "install" if name == "setup" else name
         if tool in TOOLS:
-            importlib.import_module(f"course.{tool}").add_arguments(command)
+            importlib.import_module(_tool_module(tool)).add_arguments(command)
     return parser
 
 

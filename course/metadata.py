@@ -35,9 +35,9 @@ class Bug:
 
 @dataclass(frozen=True)
 class AntiPattern:
-    """A planted cause of flakiness a refactored suite must remove (course/refactor_checks.py finds it)."""
+    """A planted cause of flakiness a refactored suite must remove (course/grading/refactor_checks.py finds it)."""
 
-    id: str  # a rule of course.refactor_checks.RULES
+    id: str  # a rule of course.grading.refactor_checks.RULES
     label: str  # what the suite must be, as a check line: "every fixture is function-scoped"
     fix: str  # what to do instead, in plain words
     section: str  # where the lesson teaches it: "lesson 7, step 2: '...'"

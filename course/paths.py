@@ -7,7 +7,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 COURSE_DIR = ROOT / "course"
 METADATA = COURSE_DIR / "course.toml"
-ERRORS_FILE = COURSE_DIR / "errors.toml"
+ERRORS_FILE = COURSE_DIR / "grading" / "errors.toml"
 APP_DIR = ROOT / "app"
 LESSONS_DIR = ROOT / "lessons"
 EXERCISES_DIR = ROOT / "exercises"

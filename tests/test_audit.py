@@ -15,9 +15,9 @@ import pytest
 from course.audit import run as audit_run
 from course.audit.engine import audit
 from course.audit.rules import RULES, Finding
+from course.checks.site_content import lesson_outline
 from course.cli import main
 from course.paths import EXERCISES_DIR, LESSONS_DIR, ROOT
-from course.site_content import lesson_outline
 
 CLEAN_INI = """\
 [pytest]
@@ -837,7 +837,7 @@ def test_warnings_summary_names_the_test_and_the_coroutine() -> None:
 
 
 def test_the_site_page_lists_every_rule_with_its_lesson_section() -> None:
-    from course.site_content import audit_rules_table
+    from course.checks.site_content import audit_rules_table
 
     page = (ROOT / "docs" / "audit.md").read_text(encoding="utf-8")
     assert "<!-- audit-rules -->" in page
@@ -874,3 +874,21 @@ def test_without_ruff_the_report_says_what_was_not_checked(tmp_path: Path, monke
     report = audit(tmp_path)
     assert [f.rule for f in report.findings] == ["sleep-wait"]
     assert report.notes == ["ruff is not installed, so blocking calls in async code were not checked."]
+
+
+def test_settings_come_from_pytest_toml_first_as_pytest_reads_them(tmp_path: Path) -> None:
+    """pytest 9 reads pytest.toml before pytest.ini and pyproject.toml: the audit judges those settings."""
+    from course.audit.config import find_config
+
+    (tmp_path / "pyproject.toml").write_text('[tool.pytest.ini_options]\nasyncio_mode = "auto"\n', encoding="utf-8")
+    (tmp_path / "pytest.ini").write_text("[pytest]\nasyncio_mode = auto\n", encoding="utf-8")
+    (tmp_path / "pytest.toml").write_text(
+        '# the team\'s settings\n[pytest]\nasyncio_mode = "strict"\nasyncio_default_fixture_loop_scope = "function"\n'
+        'filterwarnings = ["error"]\naddopts = ["-p", "no:randomly"]\n', encoding="utf-8")
+    found = find_config(tmp_path / "tests")
+    assert (found.path, found.line) == (tmp_path / "pytest.toml", 2)
+    assert (found.asyncio_mode, found.fixture_loop_scope, found.warnings_as_errors) == ("strict", "function", True)
+    assert found.disabled_plugins() == {"randomly"}
+    probe = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-p", "no:cacheprovider"],
+                           cwd=tmp_path, capture_output=True, text=True)
+    assert "configfile: pytest.toml" in probe.stdout  # pytest itself agrees (its header names the file)

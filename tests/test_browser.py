@@ -39,14 +39,17 @@ TERMS = {1: "TaskGroup", 2: "parametrize", 3: "loop_scope", 4: "ASGITransport", 
          6: "Barrier", 7: "xdist", 8: "disconnect", 9: "job_ended"}
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+def require_chromium() -> None:
     if not CHROMIUM.exists():
         reason = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium), so the browser checks cannot run"
         if os.environ.get("COURSE_REQUIRE_BROWSER"):
             pytest.fail(reason + "; COURSE_REQUIRE_BROWSER is set, so this is a failure.")
         pytest.skip(reason + ".")
 
+
+@pytest.fixture(scope="module")  # not longer: Playwright's sync API must be stopped before other tests run asyncio
+def browser() -> Iterator[Browser]:
+    require_chromium()
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
@@ -76,9 +79,11 @@ class QuietHandler(SimpleHTTPRequestHandler):
         """Keep the test output for the tests."""
 
 
-@pytest.fixture(scope="module")
-def site_url(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The built site over HTTP on 127.0.0.1 (port 0: the OS picks), as `make serve` would show it."""
+@pytest.fixture(scope="session")
+def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The built site over HTTP on 127.0.0.1 (port 0: the OS picks), as `make serve` would show it; built
+    once per worker, however the tests of this module are split between workers."""
+    require_chromium()
     site = build_site(tmp_path_factory.mktemp("site"))
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)

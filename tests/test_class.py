@@ -12,18 +12,20 @@ from pathlib import Path
 import pytest
 import yaml
 
-from course import classroom, cli, handout, progress
+from course import cli
+from course.learner import progress
 from course.metadata import load
 from course.paths import ROOT
+from course.tools import classroom, handout
 
 LESSONS = load().lessons
 
 
 def test_the_autograding_files_are_written_from_course_toml() -> None:
     for path, text in classroom.generated().items():
-        assert path.is_file(), f"{path.relative_to(ROOT)} is missing: run python -m course.classroom"
+        assert path.is_file(), f"{path.relative_to(ROOT)} is missing: run python -m course.tools.classroom"
         assert path.read_text(encoding="utf-8") == text, \
-            f"{path.relative_to(ROOT)} is out of date with course.toml: run python -m course.classroom"
+            f"{path.relative_to(ROOT)} is out of date with course.toml: run python -m course.tools.classroom"
 
 
 def test_github_classroom_grades_every_lesson_with_make_check() -> None:
@@ -79,7 +81,7 @@ def test_progress_json_is_printed_or_written_to_a_file_to_hand_in(
     assert "hand it in (1 of" in capsys.readouterr().out
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def handed_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("handout") / "course"
     handout.make(target)

@@ -21,9 +21,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
+import httpx
 import pytest
 
-from course import cli, quiz, report, verify
+from course import cli
+from course.checks import verify
+from course.grading import report
+from course.learner import quiz
 from course.metadata import load
 from course.paths import ROOT
 from tests.test_engine_parts import RECALL
@@ -237,10 +241,12 @@ def test_the_shipped_step_grades_the_committed_copy_and_says_so(monkeypatch: pyt
         return SimpleNamespace(complete=False)
 
     monkeypatch.setattr(verify, "grade", grade)
-    monkeypatch.setattr(verify, "notes", [])
+    monkeypatch.setattr(verify, "_notes", {})
+    monkeypatch.setattr(verify._running, "step", "shipped", raising=False)
     assert verify.check_shipped() == []
     assert graded and not any(ROOT / "exercises" in source.parents for source in graded)
-    assert len(verify.notes) == 1 and "committed at HEAD" in verify.notes[0]
+    [said] = verify._notes["shipped"]
+    assert "committed at HEAD" in said
 
 
 # --- quiz --------------------------------------------------------------------------------------------
@@ -265,6 +271,12 @@ def _listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _answers(port: int) -> bool:
+    """A page served proves the server's loop runs. A listening socket does not: mkdocs prints "Serving on"
+    and listens before its serving thread has started, and Ctrl-C in that window gives a traceback of mkdocs's."""
+    return httpx.get(f"http://127.0.0.1:{port}/", timeout=30).status_code < 500
+
+
 class Server:
     """`make TARGET PORT=...` (APP_PORT for the app) in its own process group, its output read by a thread so waits have deadlines."""
 
@@ -273,7 +285,7 @@ class Server:
         variable = "APP_PORT" if target == "app" else "PORT"
         self.process = subprocess.Popen(["make", "-s", *_up_to_date(), target, f"{variable}={port}"], cwd=ROOT, text=True,
                                         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+                                        start_new_session=True, preexec_fn=_as_a_terminal_starts_it)
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
         self.reader = threading.Thread(target=self._pump, daemon=True)
@@ -306,6 +318,12 @@ class Server:
         self.process.stdout.close()
 
 
+def _as_a_terminal_starts_it() -> None:
+    """Ctrl-C interrupts a command a terminal runs in the foreground. A suite started in the background
+    (`make test &`, a CI runner's `nohup`) inherits SIGINT ignored, and the server would inherit that too."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture
 def servers() -> Iterator[list[Server]]:
     """Whatever a test started is stopped and closed, even when the test failed half-way."""
@@ -327,7 +345,7 @@ def test_stopping_make_stops_the_server_and_frees_its_port(
     server = Server(target, port, tmp_path / "chat.db")
     servers.append(server)
     server.wait_for(ready)
-    assert _listening(port)
+    assert _answers(port)
     if stop == "interrupt":  # Ctrl-C: the terminal signals the whole foreground group
         os.killpg(server.process.pid, signal.SIGINT)
     else:  # `kill <make's pid>`

@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.settings import Settings
-from course import loadtest
+from course.tools import loadtest
 from tests.conftest import USER1
 
 pytestmark = pytest.mark.asyncio

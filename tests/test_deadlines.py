@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from course import runner, stress
-from course.child import RunSpec
-from course.runner import IDLE_WINDOW, _Clock
+from course.grading import runner
+from course.grading.child import RunSpec
+from course.grading.runner import IDLE_WINDOW, _Clock
+from course.tools import stress
 
 LIMIT = 15.0
 
@@ -160,3 +161,34 @@ def test_stress_refuses_a_negative_load(capsys: pytest.CaptureFixture[str]) -> N
     stress.add_arguments(parser)
     assert stress.main(parser.parse_args(["--load", "-1", "--lesson", "1"])) == 2
     assert capsys.readouterr().err == "--load takes a number of busy processes, 0 or more; got -1.\n"
+
+
+WAITS_FOR_THE_OTHER_RUN = '''
+def test_waits():
+    with open({fifo!r}) as pipe:  # blocks, using no CPU, until the other run opens the pipe to write
+        assert pipe.read() == "go"
+'''
+TELLS_THE_WAITING_RUN = '''
+import signal
+
+
+def test_tells():
+    signal.alarm(10)  # held back until the other run has ended, this run would find no reader: end then
+    with open({fifo!r}, "w") as pipe:
+        pipe.write("go")
+    signal.alarm(0)
+'''
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self") or not runner.HAS_FORK, reason="needs /proc and fork")
+def test_a_run_that_waits_leaves_its_slot_to_the_next_one(tmp_path: Path) -> None:
+    """One job: the second run starts only because the first one waits without using the CPU (as a bug run
+    waits out its test's timeout). Held to one slot, the first run would wait until its deadline."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    waiting, telling = tmp_path / "waiting", tmp_path / "telling"
+    waiting.mkdir()
+    telling.mkdir()
+    results = runner.run_all([_spec(waiting, WAITS_FOR_THE_OTHER_RUN.format(fifo=str(fifo))),
+                              _spec(telling, TELLS_THE_WAITING_RUN.format(fifo=str(fifo)))], jobs=1, deadline=5)
+    assert [result.passed for result in results] == [True, True], [r.crashed or r.output for r in results]

@@ -10,6 +10,7 @@ graded too: nothing in them may get a diagnosis.
 
 from __future__ import annotations
 
+import pickle
 import re
 import shutil
 from dataclasses import dataclass
@@ -17,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from course import grading
-from course.diagnose import known_errors, match_problem, match_raised
+from course.grading import engine as grading
+from course.grading.diagnose import known_errors, match_problem, match_raised
+from course.grading.pytest_config import write_ini
+from course.grading.runner import RunResult, new_workspace, run_all
+from course.grading.variants import materialise
 from course.metadata import load
-from course.pytest_config import write_ini
-from course.runner import RunResult, new_workspace, run_all
-from course.variants import materialise
 
 # Grading ~90 runs, two at a time, takes about half a minute on 2 CPUs; more under load.
 pytestmark = pytest.mark.timeout(300)
@@ -105,8 +106,7 @@ def diagnoses(result: RunResult) -> list[str | None]:
     return [error.id if error else None for error in found]
 
 
-@pytest.fixture(scope="module")
-def graded() -> dict[str, RunResult]:
+def _grade_all() -> dict[str, RunResult]:
     """Every case and every lesson's shipped exercises, graded in one batch (two at a time)."""
     specs = [_case_spec(case) for case in CASES] + [_shipped_spec(number) for number in LESSONS]
     try:
@@ -116,6 +116,24 @@ def graded() -> dict[str, RunResult]:
             shutil.rmtree(spec.workspace, ignore_errors=True)
     names = [case.name for case in CASES] + [f"shipped lesson {number}" for number in LESSONS]
     return dict(zip(names, results))
+
+
+@pytest.fixture(scope="session")
+def graded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, RunResult]:
+    """The batch, graded once per test run. Under xdist (make test) the first worker to ask grades it and
+    the other reads its copy: the batch is the suite's costliest setup, and it already uses both CPUs."""
+    run_id = request.getfixturevalue("testrun_uid") if request.config.pluginmanager.has_plugin("xdist") else None
+    if run_id is None or not hasattr(request.config, "workerinput"):
+        return _grade_all()
+    import fcntl  # xdist runs here on POSIX only (make test)
+
+    shared = tmp_path_factory.getbasetemp().parent  # the workers' common folder for this run
+    cache = shared / f"diagnoses-{run_id}.pickle"
+    with (shared / f"diagnoses-{run_id}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the other worker waits here while the first one grades
+        if not cache.exists():
+            cache.write_bytes(pickle.dumps(_grade_all()))
+        return pickle.loads(cache.read_bytes())
 
 
 def _shown(result: RunResult) -> str:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from course import doctor, locks
-from course.doctor import BrokenVenv, Environment, Finding
 from course.paths import ROOT
+from course.tools import doctor, locks
+from course.tools.doctor import BrokenVenv, Environment, Finding
 
 LOCK = ("fastapi==0.163.2\npytest-asyncio==1.5.0\n# a comment\nJinja2==3.1.6  # why\n"
         "colorama==0.4.6 ; sys_platform == 'win32'\n")
@@ -313,7 +313,7 @@ def test_before_any_install_the_doctor_checks_the_network_and_says_setup(course_
     assert "packages" not in {f.check for f in findings}
 
 
-@pytest.mark.parametrize("module", ["course.doctor", "course.install", "course.locks"])
+@pytest.mark.parametrize("module", ["course.tools.doctor", "course.tools.install", "course.tools.locks"])
 def test_the_setup_modules_import_without_any_installed_package(module: str) -> None:
     """-S -I: no site-packages at all, as with a bare python3 before `make setup`."""
     code = f"import sys; sys.path.insert(0, {str(ROOT)!r}); import {module}; " \

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from course.grading import grade
+from course.grading.engine import grade
+from course.grading.report import render
 from course.metadata import Bug, Exercise, Lesson, Patch
 from course.paths import APP_DIR
-from course.report import render
 
 HEALTH_BUG = Bug(id="health-says-okay", exercise="test_health.py", kind="response body",
                  hint="The health body changed.", teaches="Assert the body, not only the status.",
@@ -131,3 +131,86 @@ def test_a_test_that_kills_its_process_is_reported_not_fatal(tmp_path: Path) -> 
     result = grade(lesson, folder)
     assert not result.complete
     assert "exited with code 3 before pytest could finish" in (result.exercises[0].run_problem or "")
+
+
+@pytest.mark.usefixtures("db_in_tmp")
+@pytest.mark.parametrize(("source", "runs"), [(GOOD_TEST.replace('{"status": "ok"}', '{"status": "fine"}'), 1),
+                                              (GOOD_TEST, 4)], ids=["failing on the real app", "passing"])
+def test_bug_runs_start_only_for_an_exercise_with_a_test_that_passes_on_the_real_app(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, runs: int) -> None:
+    """A bug is caught only by a test that passes on the real app, so before one does, its runs could only miss."""
+    from course.grading import runner
+
+    bugs = tuple(Bug(id=f"health-{n}", exercise=HEALTH_BUG.exercise, kind=HEALTH_BUG.kind, hint=HEALTH_BUG.hint,
+                     teaches=HEALTH_BUG.teaches, patches=HEALTH_BUG.patches) for n in range(3))
+    lesson, folder = make_lesson(tmp_path, source, bugs=bugs)
+    started = []
+    start = runner._start
+    monkeypatch.setattr(runner, "_start", lambda spec: started.append(spec) or start(spec))
+    monkeypatch.setattr(runner.os, "cpu_count", lambda: 1)  # one run at a time: the real run ends before any bug run
+    result = grade(lesson, folder)
+    assert len(started) == runs
+    [exercise] = result.exercises
+    assert [bug.caught for bug in exercise.bugs] == [runs > 1] * 3
+    assert ("bug(s) to catch: they are checked once your tests pass on the real app" in render(result)) == (runs == 1)
+
+
+@pytest.mark.usefixtures("db_in_tmp")
+def test_graded_runs_load_only_the_plugins_a_learner_has(tmp_path: Path) -> None:
+    """make test's environment adds hypothesis and schemathesis; a graded run must not load them (nor pay for them)."""
+    from course.grading.pytest_config import maintainer_only_plugins
+
+    blocked = maintainer_only_plugins()
+    assert {"hypothesispytest", "schemathesis"} <= set(blocked)  # this suite runs in the maintainers' environment
+    probe = f"""
+def test_plugins(pytestconfig):
+    loaded = [name for name in {list(blocked)!r} if pytestconfig.pluginmanager.has_plugin(name)]
+    assert loaded == []
+    assert pytestconfig.pluginmanager.has_plugin("asyncio")
+"""
+    lesson, folder = make_lesson(tmp_path, probe, bugs=())
+    result = grade(lesson, folder)
+    [exercise] = result.exercises
+    assert exercise.passing == ["test_health.py::test_plugins"], render(result)
+
+
+@pytest.mark.usefixtures("db_in_tmp")
+def test_a_gc_callback_of_the_grading_process_never_runs_in_a_graded_run(tmp_path: Path) -> None:
+    """hypothesis adds one to the course's suite; an exception inside it (a timeout's signal) failed whole sessions."""
+    import gc
+    import os
+
+    grader = os.getpid()
+
+    def broken(phase: str, info: dict[str, int]) -> None:
+        if os.getpid() != grader:
+            raise RuntimeError("the grader's gc callback ran inside a graded run")
+
+    lesson, folder = make_lesson(tmp_path, GOOD_TEST + "\n\ndef test_collects():\n    import gc\n    assert gc.collect() >= 0\n")
+    gc.callbacks.append(broken)
+    try:
+        result = grade(lesson, folder)
+    finally:
+        gc.callbacks.remove(broken)
+    assert result.complete, render(result)
+
+
+@pytest.mark.usefixtures("db_in_tmp")
+def test_a_bug_run_started_after_the_real_run_leaves_out_the_tests_that_failed_there(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Else its first failure (it stops there) is a test that proves nothing, and the bug needs a second run."""
+    from course.grading import runner
+
+    unfinished = "\n\ndef test_aaa_unfinished():\n    assert False, 'TODO'\n"  # runs first: files run top to bottom
+    lesson, folder = make_lesson(tmp_path, unfinished + GOOD_TEST)
+    started = []
+    start = runner._start
+    monkeypatch.setattr(runner, "_start", lambda spec: started.append(spec) or start(spec))
+    monkeypatch.setattr(runner.os, "cpu_count", lambda: 1)  # the real run ends before the bug run starts
+    result = grade(lesson, folder)
+    real, bug_run = started  # no second run of the bug
+    assert "--deselect" not in real.args
+    assert bug_run.args[-2:] == ["--deselect", "lesson42/test_health.py::test_aaa_unfinished"]
+    [exercise] = result.exercises
+    assert exercise.bugs[0].caught_by == ["test_health.py::test_health"]
+    assert not result.complete  # the unfinished test still fails on the real app

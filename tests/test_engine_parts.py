@@ -5,12 +5,14 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from course import code_checks, quiz, stress
+from course.checks.notebooks import expected_output_mismatches
 from course.cli import main, parse_lesson
-from course.diagnose import group_headline, match_raised, shorten
+from course.grading import code_checks
+from course.grading.diagnose import group_headline, match_raised, shorten
+from course.grading.variants import PatchError, apply_patch, diff
+from course.learner import quiz
 from course.metadata import Bug, Patch
-from course.notebooks import expected_output_mismatches
-from course.variants import PatchError, apply_patch, diff
+from course.tools import stress
 
 
 @pytest.mark.parametrize("text", ["3", "03", "lesson03", "Lesson3"])

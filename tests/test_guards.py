@@ -1,4 +1,4 @@
-"""The graded child's guards (course/guards.py): what they see a test do, run for real in a graded child."""
+"""The graded child's guards (course/grading/guards.py): what they see a test do, run for real in a graded child."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from course.child import RunSpec
-from course.pytest_config import write_ini
-from course.runner import RunResult, run_all
+from course.grading.child import RunSpec
+from course.grading.pytest_config import write_ini
+from course.grading.runner import RunResult, run_all
 
 HEADER = """\
 import asyncio
@@ -240,9 +240,9 @@ def test_a_failed_random_order_run_names_the_test_the_seed_and_a_command_that_re
     import subprocess
     import sys
 
-    from course.grading import _replay
+    from course.grading.engine import _replay
+    from course.grading.runner import TestResult
     from course.paths import ROOT
-    from course.runner import TestResult
 
     failing = RunResult(1, {"lesson07/test_suite.py::test_chat": TestResult("failed", "assert 502 == 200\nmore", "", 0.1)},
                         [], None, "", 1.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from course import hints
+from course.learner import hints
 from course.metadata import Bug, Exercise, Lesson
 
 EXERCISE = Exercise(file="test_x.py", kind="write-tests", title="x", asks="-", hints=("nudge", "concept", "solution"))

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from course import install, locks
 from course.paths import ROOT
+from course.tools import install, locks
 
 
 def test_uv_on_path_wins_then_pip_bootstraps_uv_and_a_bundle_means_plain_pip() -> None:
@@ -146,14 +146,14 @@ def dry_run(*args: str) -> str:
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="no make on this machine")
 @pytest.mark.parametrize(("args", "says"), [
-    (("setup",), "-m course.install --group learner"),
-    (("setup", "BUNDLE=bundle"), "-m course.install --bundle bundle --group learner"),
-    (("test",), "-m course.install --group dev"),
-    (("lab",), "-m course.install --group lab"),
+    (("setup",), "-m course.tools.install --group learner"),
+    (("setup", "BUNDLE=bundle"), "-m course.tools.install --bundle bundle --group learner"),
+    (("test",), "-m course.tools.install --group dev"),
+    (("lab",), "-m course.tools.install --group lab"),
     (("serve", "HOST=0.0.0.0"), "mkdocs serve --dev-addr 0.0.0.0:8000"),
     (("deploy",), "mkdocs gh-deploy --strict"),
     (("learner-site",), "COURSE_SITE=learner"),
-    (("handout",), "-m course.handout handout"),
+    (("handout",), "-m course.tools.handout handout"),
     (("bundle",), "pip download --disable-pip-version-check --no-input --quiet -r requirements.lock -d bundle"),
 ], ids=lambda value: " ".join(value) if isinstance(value, tuple) else None)
 def test_each_make_target_runs_what_the_setup_page_says(args: tuple[str, ...], says: str, tmp_path: Path) -> None:
@@ -163,6 +163,6 @@ def test_each_make_target_runs_what_the_setup_page_says(args: tuple[str, ...], s
 @pytest.mark.skipif(shutil.which("make") is None, reason="no make on this machine")
 def test_the_doctor_needs_no_environment_and_the_stamps_follow_the_locks() -> None:
     [command] = dry_run("doctor").strip().splitlines()  # nothing installed first
-    assert command.endswith(" -m course.doctor")
+    assert command.endswith(" -m course.tools.doctor")
     stamps = {locks.stamp_name(locks.lock_path(ROOT, group)) for group in locks.GROUPS}
     assert stamps <= set(dry_run("-p").replace(".venv/", "\n").split())

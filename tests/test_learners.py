@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from course.learners import entries, judge
+from course.checks.learners import entries, judge
 
 
 @pytest.mark.timeout(120)  # one grading: a weak answer may make a bug run wait out a test's timeout

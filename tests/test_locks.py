@@ -6,8 +6,8 @@ import tomllib
 
 import pytest
 
-from course import locks
 from course.paths import ROOT
+from course.tools import locks
 
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 DIRECT = {"learner": PROJECT["dependencies"], "lab": PROJECT["optional-dependencies"]["lab"],

@@ -13,9 +13,11 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,9 +28,9 @@ import nbformat
 import pytest
 import websocket
 
-from course.demo import run_demo
+from course.checks.notebooks import KERNELSPEC, SETUP_TAG, build_notebook, normalise
+from course.learner.demo import run_demo
 from course.metadata import load
-from course.notebooks import KERNELSPEC, SETUP_TAG, build_notebook, normalise
 from course.paths import ROOT
 
 START_TIMEOUT = 60.0
@@ -69,8 +71,9 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
             while True:  # the server prints its address once it listens: wait for that line
                 line = output.get(timeout=START_TIMEOUT)
                 seen.append(line)
-                if match := re.search(r"(http://127\.0\.0\.1:\d+/)lab\?token=", line):
+                if match := re.search(r"(http://127\.0\.0\.1:(\d+)/)lab\?token=", line):
                     break
+            _wait_until_listening(process, int(match.group(2)), seen, output)
             yield Lab(url=match.group(1), token=token)
         except queue.Empty:
             pytest.fail("make lab did not start listening:\n" + "".join(seen[-30:]))
@@ -78,6 +81,28 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
             os.killpg(process.pid, signal.SIGTERM)  # make and the server it started: our own process group
             process.wait(timeout=30)
             reader.join(timeout=30)
+
+
+def _wait_until_listening(process: subprocess.Popen[str], port: int, seen: list[str], output: queue.Queue[str]) -> None:
+    """jupyter_server prints its address before its event loop starts, and only then binds the port: a
+    request sent on that line can be refused. Try to connect until it is accepted; between tries, wait on
+    the server's exit, which ends the wait at once with what it printed (it exits when the port was taken)."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+            return
+        except ConnectionRefusedError:
+            pass
+        try:
+            process.wait(timeout=0.05)
+        except subprocess.TimeoutExpired:
+            if time.monotonic() > deadline:
+                pytest.fail(f"make lab printed port {port} but did not listen on it within {START_TIMEOUT:.0f} s")
+            continue
+        while not output.empty():
+            seen.append(output.get())
+        pytest.fail("make lab exited before it listened:\n" + "".join(seen[-30:]))
 
 
 def run_cell(channel: websocket.WebSocket, code: str) -> tuple[str, str]:
@@ -123,7 +148,7 @@ def test_make_lab_lists_the_notebooks_and_its_kernels_run_the_lesson_cells(lab: 
                                           header=[f"Authorization: token {lab.token}"], timeout=60)
     try:
         # The kernel runs in lessons/, on the course's own environment (the same one as this test).
-        setup = "from course.nb import setup\nsetup()\nimport os, sys\nprint(os.getcwd())\nprint(os.path.realpath(sys.prefix))"
+        setup = "from course.learner.nb import setup\nsetup()\nimport os, sys\nprint(os.getcwd())\nprint(os.path.realpath(sys.prefix))"
         assert run_cell(channel, setup) == ("ok", f"{ROOT / 'lessons'}\n{os.path.realpath(sys.prefix)}\n")
         assert run_cell(channel, "import asyncio\nprint(await asyncio.to_thread(sum, [1, 2]))") == ("ok", "3\n")
         passing = "%%ipytest\nimport pytest\n\n@pytest.mark.asyncio\nasync def test_loop():\n    await asyncio.sleep(0)\n"
@@ -152,7 +177,7 @@ def test_a_notebook_finds_the_course_with_plain_nbconvert_from_another_folder(tm
     lesson = load().lessons[0]
     setup = next(cell for cell in build_notebook(lesson.page).cells if cell.cell_type == "code")
     probe = nbformat.v4.new_notebook(cells=[setup, nbformat.v4.new_code_cell(
-        "import app.main\nimport course.nb\nprint(course.nb.__file__)")], metadata={"kernelspec": KERNELSPEC})
+        "import app.main\nimport course.learner.nb\nprint(course.learner.nb.__file__)")], metadata={"kernelspec": KERNELSPEC})
     folder = ROOT / ".course" / f"probe-{uuid.uuid4().hex}" / "nested"
     folder.mkdir(parents=True)
     try:
@@ -165,7 +190,7 @@ def test_a_notebook_finds_the_course_with_plain_nbconvert_from_another_folder(tm
         shutil.rmtree(folder.parent)
     assert completed.returncode == 0, completed.stderr[-3000:]
     executed = nbformat.read(tmp_path / "probe.ipynb", as_version=4)
-    assert executed.cells[1].outputs[0].text == f"{ROOT / 'course' / 'nb.py'}\n"
+    assert executed.cells[1].outputs[0].text == f"{ROOT / 'course' / 'learner' / 'nb.py'}\n"
 
 
 DEMOS = [  # (source, args): a failure, an INTERNALERROR with -W error, a collection
@@ -192,7 +217,7 @@ def test_a_warm_demo_that_hangs_is_stopped_as_a_fresh_one_would_be() -> None:
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="the warm demo server needs fork")
 def test_interrupting_a_warm_demo_ends_its_run_and_the_next_demo_still_works(monkeypatch: pytest.MonkeyPatch) -> None:
-    from course import demo
+    from course.learner import demo
 
     server = demo._server()
     assert server is not None
@@ -205,5 +230,17 @@ def test_interrupting_a_warm_demo_ends_its_run_and_the_next_demo_still_works(mon
     with pytest.raises(KeyboardInterrupt):
         run_demo("import threading\n\nthreading.Event().wait()\n", timeout=60)
     assert not server.alive()
+    assert server._process.stdin.closed and server._process.stdout.closed  # no pipe left to the garbage collector
     monkeypatch.setattr(server._process.stdout, "readline", real_readline)
     assert run_demo("def test_a():\n    pass\n").outcome == "passed"  # a new server took over
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the warm demo server needs fork")
+def test_a_stopped_warm_demo_server_is_reaped_and_leaves_no_pipe_open() -> None:
+    """Its pipes left open, each stopped server cost a "ResourceWarning: unclosed file" at the end of a run."""
+    from course.learner import demo
+
+    server = demo._Server()
+    server.stop()
+    assert server._process.returncode is not None
+    assert server._process.stdin.closed and server._process.stdout.closed

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from course import refactor_checks
+from course.grading import refactor_checks
 from course.metadata import load
 from course.paths import ROOT
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from functools import cache
@@ -11,12 +12,12 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from course import locks
-from course.diagnose import known_errors
+from course.checks.site_content import error_title, lesson_outline, pinned_versions
+from course.checks.site_hooks import pages_url
+from course.grading.diagnose import known_errors
 from course.metadata import load
 from course.paths import ROOT
-from course.site_content import error_title, lesson_outline, pinned_versions
-from course.site_hooks import pages_url
+from course.tools import locks
 from tests.sitebuild import build_site
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
@@ -68,7 +69,7 @@ class Page(HTMLParser):
             self._title_of = None
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_site(tmp_path_factory.mktemp("site"))
 
@@ -180,7 +181,7 @@ def configured() -> dict[str, str]:
     from mkdocs.config import load_config
 
     config = load_config(str(ROOT / "mkdocs.yml"))
-    config = config.plugins.on_config(config)  # runs course/site_hooks.py's on_config, which fills site_url
+    config = config.plugins.on_config(config)  # runs course/checks/site_hooks.py's on_config, which fills site_url
     return {"repo_url": config["repo_url"], "site_url": config["site_url"]}
 
 
@@ -247,8 +248,10 @@ def test_every_command_a_page_gives_exists(page: str) -> None:
     assert "setup" in named or page != "docs/setup.md"
     missing = named - makefile_targets()
     assert missing == set(), f"{page} names make targets that do not exist: {missing}"
-    for command in set(re.findall(r"python -m course[ .](\w+)", text)):
-        assert command in COMMANDS or (ROOT / "course" / f"{command}.py").is_file(), f"{page}: python -m course {command}"
+    for command in set(re.findall(r"python -m course (\w+)", text)):
+        assert command in COMMANDS, f"{page}: python -m course {command}"
+    for module in set(re.findall(r"python3? -m (course\.[\w.]*\w)", text)):
+        assert importlib.util.find_spec(module) is not None, f"{page}: python -m {module}"
 
 
 def test_the_readme_and_the_site_give_the_lesson_length_from_course_toml(site: Path) -> None:
@@ -294,10 +297,10 @@ def test_troubleshooting_headings_are_the_messages_with_stable_anchors(site: Pat
 
 def test_notebook_setup_cells_stay_in_the_notebooks_only(site: Path) -> None:
     for lesson in load().lessons:
-        assert "from course.nb import setup" in lesson.page.read_text(encoding="utf-8")
+        assert "from course.learner.nb import setup" in lesson.page.read_text(encoding="utf-8")
         text = "".join(read(site, f"lessons/{lesson.name}/index.html").text)
-        assert "from course.nb import setup" not in text, lesson.name
-        assert "a first cell runs setup() from course.nb" in text, lesson.name
+        assert "from course.learner.nb import setup" not in text, lesson.name
+        assert "a first cell runs setup() from course.learner.nb" in text, lesson.name
 
 
 def test_outline_skips_code_fences_and_numbers_repeated_headings_like_the_site() -> None:

@@ -18,14 +18,15 @@ from pathlib import Path
 
 import pytest
 
+import course.learner.progress
 import course.metadata
-import course.progress
-from course import grading, runner
 from course.cli import main
-from course.grading import LessonResult, grade
+from course.grading import engine as grading
+from course.grading import runner
+from course.grading.engine import LessonResult, grade
+from course.grading.report import render
 from course.metadata import AntiPattern, Bug, Criteria, Exercise, Lesson
 from course.paths import APP_DIR, EXERCISES_DIR, ROOT, SOLUTIONS_DIR
-from course.report import render
 from tests.test_engine_grading import GOOD_TEST, HEALTH_BUG
 
 NUMBER = 42
@@ -229,7 +230,7 @@ def test_vandalising_the_app_or_deleting_the_database_changes_nothing_outside_th
     assert result.complete, render(result)
 
 
-# ---------------------------------------------------------------- errors learners meet (course/errors.toml)
+# ---------------------------------------------------------------- errors learners meet (course/grading/errors.toml)
 
 H = '''
 import asyncio
@@ -325,7 +326,7 @@ async def test_it(shared):
         # Let `first` finish: cancelled while aiosqlite's thread works for it, its answer could arrive
         # after this test's loop is closed, which kills that thread and hangs store.close() for good.
         await first
-''', "created on one loop and used from a test running on another", 3),
+''', "was used from a test running on another loop", 3),
     "trio_backend": (H + '''
 @pytest.fixture(params=["asyncio", "trio"])
 def anyio_backend(request):
@@ -440,7 +441,7 @@ async def test_it():
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def error_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[LessonResult, str]:
     """One lesson with one exercise per error, graded once (a single pytest run: they are ordinary failures)."""
     root = tmp_path_factory.mktemp("errors")
@@ -480,8 +481,8 @@ def learner_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(EXERCISES_DIR, copy)
     shutil.copy2(SOLUTIONS_DIR / "lesson01" / "async_helpers.py", copy / "lesson01" / "async_helpers.py")
     monkeypatch.setattr(course.metadata, "EXERCISES_DIR", copy)
-    monkeypatch.setattr(course.progress, "STATE_DIR", tmp_path / "state")
-    monkeypatch.setattr(course.progress, "STATE_FILE", tmp_path / "state" / "state.json")
+    monkeypatch.setattr(course.learner.progress, "STATE_DIR", tmp_path / "state")
+    monkeypatch.setattr(course.learner.progress, "STATE_FILE", tmp_path / "state" / "state.json")
     return copy
 
 

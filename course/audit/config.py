@@ -1,8 +1,9 @@
 """Read a project's pytest configuration the way pytest finds it, without importing or running anything.
 
-pytest takes its settings from the first of these files it meets, walking up from the tests:
-pytest.ini, .pytest.ini, pyproject.toml (with a [tool.pytest.ini_options] or [tool.pytest] table),
-tox.ini ([pytest]) and setup.cfg ([tool:pytest]). Only that one file counts.
+pytest (9.x) takes its settings from the first of these files it meets, walking up from the tests:
+pytest.toml and .pytest.toml (a [pytest] table), pytest.ini and .pytest.ini, pyproject.toml (with a
+[tool.pytest.ini_options] or [tool.pytest] table), tox.ini ([pytest]) and setup.cfg ([tool:pytest]).
+Only that one file counts; a pytest.toml or pytest.ini counts even without a pytest section.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+_TOML_FILES = ("pytest.toml", ".pytest.toml")
 _INI_SECTIONS = (("pytest.ini", "pytest"), (".pytest.ini", "pytest"), ("tox.ini", "pytest"), ("setup.cfg", "tool:pytest"))
+_CONFIG_FILES = (*_TOML_FILES, *(name for name, _ in _INI_SECTIONS), "pyproject.toml")
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,17 @@ def _section_line(path: Path, header: str) -> int:
     return 1
 
 
+def _from_pytest_toml(path: Path) -> PytestConfig:
+    """pytest.toml / .pytest.toml: its [pytest] table, in native TOML types (lists stay lists)."""
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get("pytest")
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        table = None
+    if not isinstance(table, dict):
+        return PytestConfig(path, 1)
+    return PytestConfig(path, _section_line(path, "[pytest]"), dict(table))
+
+
 def _from_pyproject(path: Path) -> PytestConfig | None:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -117,6 +131,9 @@ def _from_ini(path: Path, section: str) -> PytestConfig | None:
 def find_config(start: Path) -> PytestConfig:
     """The settings pytest would use for tests in `start`: the first config file found walking up."""
     for folder in (start, *start.parents):
+        for name in _TOML_FILES:
+            if (folder / name).is_file():
+                return _from_pytest_toml(folder / name)
         for name, section in _INI_SECTIONS[:2]:
             if (folder / name).is_file():
                 return _from_ini(folder / name, section) or PytestConfig(folder / name, 1)
@@ -131,6 +148,6 @@ def find_config(start: Path) -> PytestConfig:
 def project_root(start: Path) -> Path:
     """The folder that holds the project (its config file or .git), where application modules are looked up."""
     for folder in (start, *start.parents):
-        if any((folder / marker).exists() for marker in ("pyproject.toml", "setup.cfg", "setup.py", ".git", "pytest.ini", "tox.ini")):
+        if any((folder / marker).exists() for marker in (*_CONFIG_FILES, "setup.py", ".git")):
             return folder
     return start

@@ -47,10 +47,13 @@ async def test_upstream_failure_mid_stream_sends_error_event(
     pytest.fail("TODO: write this test")
 
 
-async def test_stream_success_sends_events_in_order(client: httpx.AsyncClient, model: FakeModel) -> None:
-    """A good stream: start, one token per chunk, then done. The tokens join to the reply that
-    GET /conversations/{id} returns; done carries that message's seq and the same
-    conversation_id and request_id as start; the upstream was closed."""
+async def test_follow_up_stream_continues_the_conversation(client: httpx.AsyncClient, model: FakeModel) -> None:
+    """A follow-up, not a first message: start a conversation with POST /chat ("hi"), then stream
+    "and again?" into it (`conversation_id` in the body) from an upstream that sends " Sure",
+    ", here ", "it is. ". The events are start, one token per chunk, then done; start and done
+    name that conversation and the same request_id; the model was given the whole history
+    (`model.prompts[-1]`: the question, its answer, the follow-up); the tokens join to the reply
+    GET /conversations/{id} returns at seq 4, which done carries; the upstream was closed."""
     pytest.fail("TODO: write this test")
 
 

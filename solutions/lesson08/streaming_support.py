@@ -63,19 +63,23 @@ class FakeUpstream:
 @dataclass
 class FakeModel:
     """An `LLMClient` for the chat routes: `stream()` hands out `upstream`; `complete()` answers
-    `reply`, or never answers when `stall_complete` is set."""
+    `reply`, or never answers when `stall_complete` is set. `prompts` keeps the messages of every
+    call, in order: what the model was given to answer."""
 
     upstream: FakeUpstream = field(default_factory=lambda: FakeUpstream(["Hello ", "there!"]))
     reply: str = "Hello there!"
     stall_complete: bool = False
     streams_opened: int = 0
+    prompts: list[Messages] = field(default_factory=list)
 
     async def complete(self, messages: Messages) -> str:
+        self.prompts.append(list(messages))
         if self.stall_complete:
             await asyncio.Event().wait()
         return self.reply
 
     def stream(self, messages: Messages) -> FakeUpstream:
+        self.prompts.append(list(messages))
         self.streams_opened += 1
         return self.upstream
 

@@ -1,9 +1,9 @@
 """Lesson 08: the chapter's four cases for the streaming chat, unhappy paths first.
 
 Validation fails before any stream starts; a model that times out gives 504 (and, mid-stream,
-an `error` event that ends the stream); a good stream sends `start`, `token`..., `done` in that
-order; a client that hangs up gets the upstream closed (the close awaited) and its partial
-reply kept as `interrupted`.
+an `error` event that ends the stream); a follow-up stream sends `start`, `token`..., `done` in
+that order, continues its conversation and gives the model the whole history; a client that
+hangs up gets the upstream closed (the close awaited) and its partial reply kept as `interrupted`.
 """
 
 from __future__ import annotations
@@ -20,10 +20,13 @@ from streaming_support import ALICE, WAIT, Event, FakeModel, FakeUpstream, LiveS
 pytestmark = pytest.mark.asyncio
 
 
-async def stream_chat(client: httpx.AsyncClient, message: str, limit: int | None = None) -> list[Event]:
+async def stream_chat(
+    client: httpx.AsyncClient, message: str, limit: int | None = None, conversation_id: str | None = None
+) -> list[Event]:
     """POST /chat/stream and read its events (all of them, or the first `limit`), bounded in time."""
+    body = {"message": message, "conversation_id": conversation_id}
     async with asyncio.timeout(WAIT):
-        async with client.stream("POST", "/chat/stream", json={"message": message}, headers=ALICE) as response:
+        async with client.stream("POST", "/chat/stream", json=body, headers=ALICE) as response:
             assert response.status_code == 200
             assert response.headers["content-type"].startswith("text/event-stream")
             return await read_events(response, limit)
@@ -70,20 +73,31 @@ async def test_upstream_failure_mid_stream_sends_error_event(
     assert (reply["role"], reply["content"], reply["status"]) == ("assistant", "Hello", "interrupted")
 
 
-async def test_stream_success_sends_events_in_order(client: httpx.AsyncClient, model: FakeModel) -> None:
-    model.upstream = FakeUpstream(["Hello ", "there, ", "Alice!"])
-    events = await stream_chat(client, "hi")
+async def test_follow_up_stream_continues_the_conversation(client: httpx.AsyncClient, model: FakeModel) -> None:
+    first = await client.post("/chat", json={"message": "hi"}, headers=ALICE)
+    assert first.status_code == 200
+    conversation_id = first.json()["conversation_id"]
+    model.upstream = FakeUpstream([" Sure", ", here ", "it is. "])
+    events = await stream_chat(client, "and again?", conversation_id=conversation_id)
     assert [event.name for event in events] == ["start", "token", "token", "token", "done"]
     start, *tokens, done = events
-    text = "".join(token.data["text"] for token in tokens)
-    assert text == "Hello there, Alice!"
-    assert done.data["conversation_id"] == start.data["conversation_id"]
+    assert start.data["conversation_id"] == done.data["conversation_id"] == conversation_id
     assert done.data["request_id"] == start.data["request_id"]
-    messages = await messages_of(client, start.data["conversation_id"])
+    text = "".join(token.data["text"] for token in tokens)
+    assert text == " Sure, here it is. "
+    assert model.prompts[-1] == [  # the model answered the whole conversation, not the last line alone
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": model.reply},
+        {"role": "user", "content": "and again?"},
+    ]
+    messages = await messages_of(client, conversation_id)
     assert [(m["seq"], m["role"], m["content"], m["status"]) for m in messages] == [
         (1, "user", "hi", "complete"),
+        (2, "assistant", model.reply, "complete"),
+        (3, "user", "and again?", "complete"),
         (done.data["seq"], "assistant", text, "complete"),
     ]
+    assert done.data["seq"] == 4
     assert model.upstream.closed.is_set()
 
 

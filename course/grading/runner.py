@@ -1,0 +1,421 @@
+"""Run many pytest sessions fast: forked from one warm process, several at once, each bounded in time.
+
+Importing fastapi, httpx and pytest costs about half a second; a forked child inherits them
+already imported, so grading a lesson against the real app and every bug costs little more
+than one plain pytest run. Where fork does not exist (Windows) each run is a fresh process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from course.grading.child import RunSpec, run, spec_to_json
+from course.grading.pytest_config import maintainer_only_plugins
+
+HAS_FORK = hasattr(os, "fork")
+# What every run imports anyway; loading it once in the parent is what makes forking pay.
+_WARM_MODULES = ("pytest", "pytest_asyncio", "pytest_timeout", "httpx", "fastapi", "fastapi.sse",
+                 "fastapi.testclient", "starlette", "anyio", "aiosqlite", "asgi_lifespan", "pydantic")
+# Importing the test files (and the app) must end within this many seconds (of CPU time, where it can
+# be measured; see IDLE_WINDOW): no test timeout covers code at module level, so a `while True:` there
+# would otherwise hang the grader.
+COLLECT_DEADLINE = 15.0 if HAS_FORK else 30.0
+
+
+@dataclass(frozen=True)
+class TestResult:
+    outcome: str  # passed | failed | error | skipped
+    message: str
+    text: str
+    duration: float
+    # What the failing phases raised (course.grading.exceptions): {"raised": [records], "code": [sources]}.
+    failure: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    exit_code: int | None
+    tests: dict[str, TestResult]
+    collection_errors: list[dict[str, str]]
+    crashed: str | None  # why there are no results, if there are none
+    output: str
+    seconds: float
+    guards: dict[str, dict[str, object]] = field(default_factory=dict)  # per test: waits, assertions, tasks
+    queued_seconds: float = 0.0  # of `seconds`, the time the run waited for a CPU (a busy machine)
+
+    @property
+    def own_seconds(self) -> float:
+        """The run's wall time less its wait for a CPU: what it costs on a quiet machine."""
+        return max(0.0, self.seconds - self.queued_seconds)
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == 0 and not self.crashed and bool(self.tests) and all(
+            t.outcome in ("passed", "skipped") for t in self.tests.values())
+
+
+def warm_up() -> None:
+    """Import what every run needs, once, before forking: the course's stack and every installed
+    pytest plugin (pytest loads them all at start-up, which costs each fresh run over half a second)."""
+    import importlib
+    import importlib.metadata
+
+    for name in _WARM_MODULES:
+        importlib.import_module(name)
+    try:  # the app itself: every run re-imports its own copy, but all that the app imports stays loaded
+        importlib.import_module("app.main")
+    except Exception:  # noqa: BLE001 - a run that imports a broken app reports it itself
+        pass
+    blocked = set(maintainer_only_plugins())  # the runs never load these (see course/grading/pytest_config.py)
+    for entry_point in importlib.metadata.entry_points(group="pytest11"):
+        if entry_point.name in blocked:
+            continue
+        try:
+            entry_point.load()
+        except Exception:  # noqa: BLE001 - a broken plugin is reported by the run itself, not here
+            pass
+
+
+# A run is never stopped for being slow while it works: the machine may be busy (other runs, other
+# programs), and a correct solution must not fail for that. Each limit above counts CPU seconds
+# where the system can tell (Linux: /proc), so a loop that never ends is stopped once it has burnt
+# the limit; a run that waits forever uses no CPU at all, and is stopped after the limit in wall
+# time plus IDLE_WINDOW without using any.
+IDLE_WINDOW = 5.0
+SAMPLE_EVERY = 0.5  # seconds between two looks at a run's CPU time, once it is past a limit
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def group_cpu_seconds(pgid: int) -> float | None:
+    """CPU seconds used so far by every process of process group `pgid` (the run and any process it
+    started, e.g. xdist workers, and the children they already reaped); None where /proc is missing."""
+    if not os.path.isdir("/proc/self"):
+        return None
+    ticks, found = 0, False
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[2]) == pgid:  # fields: state, ppid, pgrp, ..., utime (11), stime, cutime, cstime (14)
+            ticks += sum(int(value) for value in fields[11:15])
+            found = True
+    return ticks / _TICK if found else None
+
+
+# A run that has used no CPU for WAITING_AFTER seconds is waiting (on a timeout its test set, on a fake's
+# event) and leaves its slot to another run, up to WAITING_EXTRA more runs than `jobs`: the CPUs stay
+# busy while lessons 7 and 8's bug runs wait out their tests' bounds.
+WAITING_AFTER = 0.2
+WAITING_EXTRA = 2
+
+
+def process_cpu_ticks(pid: int) -> int | None:
+    """CPU ticks used so far by process `pid` alone (cheap: one small read), or -1 while it is runnable
+    (working, or queued for a CPU on a busy machine: not waiting); None where /proc is missing."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return None
+    return -1 if fields[0] == b"R" else int(fields[11]) + int(fields[12])
+
+
+def _load_factor() -> float:
+    """How many times slower than an idle machine a run may be (the fallback where CPU time is unknown)."""
+    try:
+        return max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
+    except (AttributeError, OSError):
+        return 1.0
+
+
+@dataclass
+class _Clock:
+    """A run's CPU time, sampled from the moment a limit has passed in wall time."""
+
+    cpu: Callable[[], float | None]
+    last_cpu: float | None = None
+    last_sample: float = -1.0
+    busy_at: float = 0.0  # when the CPU time last went up
+
+    def sample(self, now: float) -> float | None:
+        if now - self.last_sample >= SAMPLE_EVERY:
+            self.last_sample = now
+            cpu = self.cpu()
+            if cpu is not None and (self.last_cpu is None or cpu > self.last_cpu):
+                self.busy_at = now
+            self.last_cpu = cpu
+        return self.last_cpu
+
+    def exceeded(self, began: float, began_cpu: float, now: float, limit: float) -> str | None:
+        """Why a phase begun at `began` (wall) and `began_cpu` (the run's CPU seconds then) is over its
+        limit, or None while it may go on: "cpu" (it burnt `limit` CPU seconds), "idle" (past `limit`
+        and no CPU used for IDLE_WINDOW), "wall" (past `limit` times the load, where CPU time is unknown)."""
+        if now - began <= limit:
+            return None
+        cpu = self.sample(now)
+        if cpu is None:
+            return "wall" if now - began > limit * _load_factor() else None
+        if cpu - began_cpu >= limit:
+            return "cpu"
+        if now - max(self.busy_at, began + limit) >= IDLE_WINDOW:
+            return "idle"
+        return None
+
+
+@dataclass
+class _Running:
+    spec: RunSpec
+    handle: int | subprocess.Popen
+    started: float
+    collected: bool = False
+    test: str | None = None  # the test running now, from the progress file
+    test_started: float = 0.0
+    test_cpu: float = 0.0  # the run's CPU seconds when the test started, as last sampled (an upper bound)
+    read: int = 0  # bytes of the progress file already read
+    clock: _Clock = field(init=False)
+    ticks: int | None = None  # the process's own CPU ticks at the last look (see waiting)
+    active_at: float = 0.0  # when they last changed
+
+    def __post_init__(self) -> None:
+        pgid = self.handle if isinstance(self.handle, int) else None
+        self.clock = _Clock(cpu=(lambda: group_cpu_seconds(pgid)) if pgid else (lambda: None))
+
+    def waiting(self, now: float) -> bool:
+        """Whether the run has used no CPU for WAITING_AFTER seconds. Never where /proc is missing, nor
+        for an xdist run: its own process waits while its workers (other processes) work."""
+        if not isinstance(self.handle, int) or "-n" in self.spec.args:
+            return False
+        ticks = process_cpu_ticks(self.handle)
+        if ticks is None:
+            return False
+        if ticks != self.ticks or ticks == -1:
+            self.ticks, self.active_at = ticks, now
+        return now - self.active_at >= WAITING_AFTER
+
+    def follow(self) -> None:
+        """Read what the run reported since the last look (cheap: one stat when nothing changed)."""
+        path = self.spec.progress_path
+        try:
+            if not path or os.stat(path).st_size == self.read:
+                return
+        except FileNotFoundError:
+            return
+        with open(path, "rb") as progress:
+            progress.seek(self.read)
+            chunk = progress.read()
+        complete = chunk[:chunk.rfind(b"\n") + 1]
+        self.read += len(complete)
+        for line in complete.decode("utf-8", errors="replace").splitlines():
+            word, _, rest = line.partition(" ")
+            if word in ("collected", "start"):  # under xdist only the workers collect: a start says it too
+                self.collected = True
+            if word == "start":
+                self.test, self.test_started, self.test_cpu = rest, time.monotonic(), self.clock.last_cpu or 0.0
+            elif word == "end":
+                self.test = None
+
+    def overdue(self, now: float, deadline: float, test_deadline: float | None) -> str | None:
+        """Why this run must be stopped now, or None while it may go on (see IDLE_WINDOW)."""
+        # A forked run's CPU time starts at zero, so the run and its import are measured from 0.
+        if why := self.clock.exceeded(self.started, 0.0, now, deadline):
+            return f"the whole run took longer than {deadline:.0f} s{_how(why)} and was stopped"
+        if self.spec.progress_path and not self.collected and (
+                why := self.clock.exceeded(self.started, 0.0, now, COLLECT_DEADLINE)):
+            return (f"importing the test files did not finish within {COLLECT_DEADLINE:.0f} s{_how(why)}, so the run "
+                    f"was stopped before any test ran (code at module level that {_LOOPS[why]} forever?)")
+        if test_deadline is not None and self.test is not None and (
+                why := self.clock.exceeded(self.test_started, self.test_cpu, now, test_deadline)):
+            return (f"{_short(self.test)} was still running after {test_deadline:.0f} s{_how(why)}, the longest one "
+                    "test may take, and its timeout did not stop it, so the run was stopped")
+        return None
+
+
+def _how(why: str) -> str:
+    """How a limit was passed, as the end of "did not finish within 15 s..."."""
+    return {"cpu": " of CPU time", "idle": f" (and used no CPU for {IDLE_WINDOW:.0f} s)",
+            "wall": " (allowing for the machine's load)"}[why]
+
+
+_LOOPS = {"cpu": "loops", "idle": "waits", "wall": "loops or waits"}
+
+
+def _short(node: str) -> str:
+    return node.split("/", 1)[-1]
+
+
+def _start(spec: RunSpec) -> _Running:
+    if HAS_FORK:
+        pid = os.fork()
+        if pid == 0:  # the child: never return into the grader's code
+            code = 70
+            try:
+                os.setpgid(0, 0)
+                code = run(spec)
+            except BaseException:  # noqa: BLE001 - reported through the output file, then the run ends
+                with open(spec.output_path, "a", encoding="utf-8") as output:
+                    traceback.print_exc(file=output)
+            finally:
+                os._exit(code)
+        try:
+            os.setpgid(pid, pid)  # as the child does: set before the first look at the group's CPU time
+        except OSError:  # the child did it first, or has already ended
+            pass
+        return _Running(spec, pid, time.monotonic())
+    spec_file = Path(spec.workspace) / "spec.json"
+    spec_file.write_text(spec_to_json(spec), encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "course.grading.child", str(spec_file)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return _Running(spec, process, time.monotonic())
+
+
+def _poll(running: _Running) -> int | None:
+    """The exit status if the run has ended, else None."""
+    if isinstance(running.handle, subprocess.Popen):
+        return running.handle.poll()
+    pid, status = os.waitpid(running.handle, os.WNOHANG)
+    if pid == 0:
+        return None
+    return os.waitstatus_to_exitcode(status)
+
+
+def _kill(running: _Running) -> None:
+    if isinstance(running.handle, subprocess.Popen):
+        running.handle.kill()
+        running.handle.wait()
+        return
+    try:
+        os.killpg(running.handle, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    os.waitpid(running.handle, 0)
+
+
+_FRAME = re.compile(r'File "([^"]+)", line (\d+)')
+
+
+def _internal_error(output: str) -> str | None:
+    """pytest's INTERNALERROR (e.g. sys.exit() at import time) as one line: where, and what."""
+    lines = [line.removeprefix("INTERNALERROR> ") for line in output.splitlines() if line.startswith("INTERNALERROR>")]
+    if not lines:
+        return None
+    places = [m for m in map(_FRAME.search, lines) if m and "site-packages" not in m[1] and not m[1].startswith("<")]
+    where = f" in {places[-1][1]}, line {places[-1][2]}" if places else ""
+    return f"pytest stopped while importing the tests{where}: {lines[-1].strip()}"
+
+
+def _without_workspace(text: str, workspace: str) -> str:
+    """Paths as the learner knows them (`app/main.py`), not inside a temporary folder that is gone."""
+    return text.replace(workspace + os.sep, "").replace(workspace, ".")
+
+
+def _collect(running: _Running, status: int | None, seconds: float, stopped: str | None) -> RunResult:
+    output_path, result_path = Path(running.spec.output_path), Path(running.spec.result_path)
+    output = output_path.read_text(encoding="utf-8", errors="replace") if output_path.exists() else ""
+    output = _without_workspace(output, running.spec.workspace)
+    if result_path.exists():
+        data = json.loads(result_path.read_text(encoding="utf-8"), object_hook=lambda entry: {
+            key: _without_workspace(value, running.spec.workspace) if isinstance(value, str) else value
+            for key, value in entry.items()})
+        raised = data.get("raised", {})
+        tests = {node: TestResult(**entry, failure=raised.get("tests", {}).get(node, {}))
+                 for node, entry in data["tests"].items()}
+        for error in data["collection_errors"]:
+            error["raised"] = raised.get("collection", {}).get(error["nodeid"], [])
+        crashed = _internal_error(output) if data["exit_code"] == 3 and not tests else None
+        if data.get("session_error"):
+            crashed = f"pytest ended with an error after the tests had run: {data['session_error']}"
+        return RunResult(data["exit_code"], tests, data["collection_errors"], crashed, output, seconds,
+                         data.get("guards", {}), data.get("queued_seconds", 0.0))
+    during = f", while {_short(running.test)} was running" if running.test else (
+        ", while the test files were being imported" if running.spec.progress_path and not running.collected else "")
+    if stopped:
+        crashed = stopped
+    elif status is not None and status < 0:
+        crashed = f"the test process was killed by signal {-status}{during}"
+    else:
+        crashed = f"the test process exited with code {status} before pytest could finish{during}"
+        if status == 70 and output.strip():  # the child itself failed: say how
+            crashed += f" ({output.strip().splitlines()[-1]})"
+    return RunResult(status, {}, [], crashed, output, seconds)
+
+
+# A run that was declined before it started (see run_all's `prepare`): no tests, no problem.
+NOT_RUN = RunResult(exit_code=None, tests={}, collection_errors=[], crashed=None, output="", seconds=0.0)
+FollowUp = Callable[[int, RunResult], list[RunSpec]]
+Prepare = Callable[[int, RunSpec], RunSpec | None]  # more runs to queue, decided by one run's result
+
+
+def run_all(specs: list[RunSpec], *, jobs: int | None = None, deadline: float = 180.0,
+            test_deadline: float | None = None, then: FollowUp | None = None,
+            prepare: Prepare | None = None) -> list[RunResult]:
+    """Run every spec, at most `jobs` at a time. A run is killed when it is still going after
+    `deadline` s, when importing its test files takes longer than COLLECT_DEADLINE, or when one
+    test runs longer than `test_deadline` (specs with a progress_path only); each limit counts
+    CPU seconds where it can, so a busy machine only makes a run slower (see IDLE_WINDOW).
+
+    `then(index, result)` is called as each run ends; the runs it returns go to the front of the
+    queue (they are the ones that decide most, and the longest: started first, they end with the
+    rest), and their results follow the given specs' in that order.
+    `prepare(index, spec)` is asked just before a run starts, with what the runs that ended have
+    shown: it returns the spec to run (the same, or narrowed), or None for NOT_RUN."""
+    jobs = jobs or max(1, os.cpu_count() or 1)
+    if HAS_FORK:
+        warm_up()
+    pending = list(enumerate(specs))
+    added = len(specs)
+    running: dict[int, _Running] = {}
+    results: dict[int, RunResult] = {}
+    while pending or running:
+        while pending and _free_slot(running, jobs):
+            index, spec = pending.pop(0)
+            ready = prepare(index, spec) if prepare else spec
+            if ready is None:
+                results[index] = NOT_RUN
+            else:
+                running[index] = _start(ready)
+        for index, item in list(running.items()):
+            status = _poll(item)
+            item.follow()
+            now = time.monotonic()
+            stopped = item.overdue(now, deadline, test_deadline) if status is None else None
+            if stopped:
+                _kill(item)
+            if stopped or status is not None:
+                results[index] = _collect(item, status, now - item.started, stopped)
+                del running[index]
+                follow_ups = then(index, results[index]) if then else []
+                pending[:0] = [(added + n, spec) for n, spec in enumerate(follow_ups)]
+                added += len(follow_ups)
+        if running:
+            time.sleep(0.01)  # the grader polls its children; tests themselves never sleep
+    return [results[i] for i in range(added)]
+
+
+def _free_slot(running: dict[int, _Running], jobs: int) -> bool:
+    """Whether another run may start: fewer than `jobs` are running, or fewer than `jobs` are using the
+    CPU while the others wait (up to WAITING_EXTRA more runs)."""
+    if len(running) < jobs:
+        return True
+    if len(running) >= jobs + WAITING_EXTRA:
+        return False
+    now = time.monotonic()
+    return sum(not item.waiting(now) for item in running.values()) < jobs
+
+
+def new_workspace(prefix: str) -> Path:
+    return Path(tempfile.mkdtemp(prefix=f"course-{prefix}-"))

@@ -1,0 +1,1 @@
+"""What the learner runs or imports: progress, the quiz, hints, and the notebooks' helpers."""
