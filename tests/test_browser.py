@@ -25,7 +25,10 @@ from course.metadata import Lesson, load
 from course.paths import ROOT
 from tests.sitebuild import build_site
 
-pytestmark = pytest.mark.browser
+# A page step waits at most WAIT_MS, so a hang still ends with Playwright's message. The whole test gets more than the
+# suite's 30 s: walking nine lesson pages takes 10-15 s on a quiet machine, and far longer while the other
+# xdist worker grades beside the browser's own processes (a figure test and the browser's close once took over 30 s).
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
 CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -333,6 +333,7 @@ def servers() -> Iterator[list[Server]]:
         server.close()
 
 
+@pytest.mark.timeout(150)  # make serve builds the site before it serves; Server.wait_for allows 90 s for that
 @pytest.mark.parametrize(
     ("target", "ready", "stop"),
     [("app", "Uvicorn running on", "interrupt"), ("app", "Uvicorn running on", "terminate make"),

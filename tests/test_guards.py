@@ -235,6 +235,7 @@ def test_schedules_start_the_learners_tasks_in_turn(tmp_path: Path, schedule: st
     assert result.tests["lesson99/test_learner.py::test_barrier_still_meets"].duration < 3  # a barrier releases the next task
 
 
+@pytest.mark.timeout(240)  # two fresh pytest collections of lesson 07 (10 s on a quiet machine), each allowed 120 s
 def test_a_failed_random_order_run_names_the_test_the_seed_and_a_command_that_replays_it() -> None:
     import shlex
     import subprocess

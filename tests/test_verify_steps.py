@@ -52,6 +52,7 @@ def test_a_note_is_printed_under_its_own_step_when_steps_run_side_by_side(
     assert lines == ["PASS shipped", "judged the committed copy", "PASS suite", "12 passed"]
 
 
+@pytest.mark.timeout(120)  # starts a Python process of its own, which is slow on a busy machine
 def test_a_step_in_the_second_lane_runs_in_a_process_of_its_own_and_is_reported_in_order(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """The lane's process imports the course afresh: it runs the real `recall` step, not this

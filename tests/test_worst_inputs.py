@@ -30,6 +30,8 @@ from course.paths import APP_DIR, EXERCISES_DIR, ROOT, SOLUTIONS_DIR
 from tests.test_engine_grading import GOOD_TEST, HEALTH_BUG
 
 NUMBER = 42
+# Each case is a whole grading that runs into a deadline on purpose: more than the suite's 30 s on a busy machine.
+pytestmark = pytest.mark.timeout(120)
 
 
 @dataclass(frozen=True)
