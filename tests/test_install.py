@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -166,3 +167,19 @@ def test_the_doctor_needs_no_environment_and_the_stamps_follow_the_locks() -> No
     assert command.endswith(" -m course.tools.doctor")
     stamps = {locks.stamp_name(locks.lock_path(ROOT, group)) for group in locks.GROUPS}
     assert stamps <= set(dry_run("-p").replace(".venv/", "\n").split())
+
+
+@pytest.mark.timeout(120)  # starts pytest with an xdist worker: two fresh Pythons
+def test_after_setup_a_pytest_start_rewrites_no_plugin_again(tmp_path: Path) -> None:
+    """Setup saved pytest's rewritten copies of the plugins' modules, so a pytest process where
+    PYTHONDONTWRITEBYTECODE is set (as in CI images) reads them instead of rewriting ~300 modules each time."""
+    (tmp_path / "test_primer.py").write_text(install.PRIMER_TESTS, encoding="utf-8")
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTEST_DEBUG": "1"}
+    env.pop("PYTEST_ADDOPTS", None)
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-n", "1",
+                           "test_primer.py"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-2000:]
+    traced = done.stdout + done.stderr
+    assert "found cached rewritten pyc" in traced  # the trace this test reads is there at all
+    rewritten = sorted(set(re.findall(r"rewriting PosixPath\('([^']*site-packages[^']*)'\)", traced)))
+    assert not rewritten, f"{len(rewritten)} plugin modules rewritten again, e.g. {rewritten[:3]}"
