@@ -102,14 +102,10 @@ verify: $(DEV)
 test-app: $(DEV)
 	@$(PY) -m pytest
 
-# The course's own verification: what CI runs. The suite runs on two workers: much of it waits on
-# graded children, servers and kernels, so a second worker nearly halves its wall time on two CPUs.
-# worksteal hands each worker a contiguous half and splits only to rebalance, so a module's costly
-# fixture is seldom built twice; it schedules by index, so the fuzz test's cases (one node id for
-# each API operation) all run, where loadgroup and loadfile keep one of them.
+# The course's own verification, what CI runs: the suite on two workers and `course verify`, side by
+# side (course/tools/selfcheck.py says why and how).
 test: $(DEV)
-	@$(PY) -m pytest -n 2 --dist worksteal
-	@$(PY) -m course verify
+	@$(PY) -m course.tools.selfcheck
 
 site: $(DEV)
 	@$(MKDOCS) build --strict

@@ -65,3 +65,24 @@ def test_a_step_in_the_second_lane_runs_in_a_process_of_its_own_and_is_reported_
     assert verify.verify() == 0
     lines = [line.split()[:2] for line in capsys.readouterr().out.splitlines() if line.startswith(("PASS", "FAIL"))]
     assert lines == [["PASS", "metadata"], ["PASS", "recall"], ["PASS", "site"]]
+
+
+def test_a_step_runs_at_once_even_while_an_earlier_step_of_another_lane_is_still_running(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`solutions` must not wait for `shipped` (listed first, in a lane of its own) to end before it starts:
+    waiting only to print in order made verify's wall time the sum of the two."""
+    solutions_ran = threading.Event()
+
+    def shipped() -> list[str]:
+        return [] if solutions_ran.wait(timeout=10) else ["solutions waited for shipped to end"]
+
+    def solutions() -> list[str]:
+        solutions_ran.set()
+        return []
+
+    monkeypatch.setattr(verify, "STEPS", {"metadata": lambda: [], "shipped": shipped, "solutions": solutions})
+    monkeypatch.setattr(verify, "CONCURRENT", {"shipped"})
+    monkeypatch.setattr(verify, "LANES", ())
+    assert verify.verify() == 0
+    lines = [line.split()[:2] for line in capsys.readouterr().out.splitlines() if line.startswith(("PASS", "FAIL"))]
+    assert lines == [["PASS", "metadata"], ["PASS", "shipped"], ["PASS", "solutions"]]

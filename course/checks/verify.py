@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -250,7 +250,10 @@ CONCURRENT = {"notebooks"}  # in a thread: they run in processes of their own an
 LANES: tuple[tuple[str, ...], ...] = (("shipped",), ("given",))
 
 
-def _timed(name: str) -> tuple[list[str], float, list[str]]:
+Outcome = tuple[list[str], float, list[str]]  # a step's problems, its wall time, and what it noted
+
+
+def _timed(name: str) -> Outcome:
     """Run one step: its problems, its wall time, and what it noted."""
     _running.step = name
     started = time.monotonic()
@@ -265,22 +268,42 @@ def verify(only: list[str] | None = None) -> int:
         return 2
     chosen = [name for name in STEPS if not only or name in only]
     failed = 0
-    # A spawned process imports the course afresh and runs the real step of that name; one worker per
-    # lane, so a lane's steps run one after the other in the order given.
-    with ExitStack() as stack:
-        background = stack.enter_context(ThreadPoolExecutor(max_workers=len(CONCURRENT) or 1))
-        early = {name: background.submit(_timed, name) for name in chosen if name in CONCURRENT}
-        for steps in LANES:
-            if wanted := [name for name in steps if name in chosen and name not in early]:
-                lane = stack.enter_context(ProcessPoolExecutor(1, multiprocessing.get_context("spawn")))
-                early |= {name: lane.submit(_timed, name) for name in wanted}
-        for name in chosen:
-            problems, seconds, said = early[name].result() if name in early else _timed(name)
+    early: dict[str, Future[Outcome]] = {}  # the steps started beside this thread (CONCURRENT, LANES)
+    ended: dict[str, Outcome] = {}  # what each step returned, once it has ended
+    reported = 0  # how many steps of `chosen` have been printed: always in their order
+
+    def report(wait: bool) -> None:
+        """Print the steps whose turn has come, in order, as far as they have ended (or wait for them)."""
+        nonlocal failed, reported
+        while reported < len(chosen):
+            name = chosen[reported]
+            if name in early and (wait or early[name].done()):
+                ended[name] = early[name].result()
+            if name not in ended:
+                return
+            problems, seconds, said = ended[name]
             print(f"{'PASS' if not problems else 'FAIL'}  {name:<10} ({seconds:.1f} s)", flush=True)
             for line in said:
                 print("      " + line)
             for problem in problems:
                 print("      " + problem.replace("\n", "\n      "))
             failed += bool(problems)
+            reported += 1
+
+    # A spawned process imports the course afresh and runs the real step of that name; one worker per
+    # lane, so a lane's steps run one after the other in the order given. This thread runs the other steps
+    # at once, in order, never waiting for another lane's step to be printed first.
+    with ExitStack() as stack:
+        background = stack.enter_context(ThreadPoolExecutor(max_workers=len(CONCURRENT) or 1))
+        early |= {name: background.submit(_timed, name) for name in chosen if name in CONCURRENT}
+        for steps in LANES:
+            if wanted := [name for name in steps if name in chosen and name not in early]:
+                lane = stack.enter_context(ProcessPoolExecutor(1, multiprocessing.get_context("spawn")))
+                early |= {name: lane.submit(_timed, name) for name in wanted}
+        for name in chosen:
+            if name not in early:
+                ended[name] = _timed(name)
+                report(wait=False)
+        report(wait=True)
     print(f"\nverify: {'all steps passed' if not failed else f'{failed} step(s) failed'}.")
     return 1 if failed else 0
