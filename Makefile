@@ -6,8 +6,10 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-# A stamp per lock file, named after its checksum: a changed lock is installed again.
-stamp = $(VENV)/.installed-$(basename $(1))-$(shell cksum < $(1) | cut -d' ' -f1)
+# A stamp per lock file, named after the setup's version and the lock's checksum: a changed lock is
+# installed again, and a setup that does more (v2: it caches pytest's rewritten plugins) runs once more
+# (course/tools/locks.py computes the same name).
+stamp = $(VENV)/.installed-v2-$(basename $(1))-$(shell cksum < $(1) | cut -d' ' -f1)
 LEARNER := $(call stamp,requirements.lock)
 LAB := $(call stamp,requirements-lab.lock)
 DEV := $(call stamp,requirements-dev.lock)

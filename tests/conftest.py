@@ -17,10 +17,22 @@ from fastapi import FastAPI
 from app.main import create_app
 from app.services import Services
 from app.settings import Settings
+from course.grading import durations
 
 # Weak learners' answers and diagnosis reproductions: test files that tests/test_learners.py and
 # tests/test_diagnoses.py grade in workspaces of their own, never collected as the course's tests.
 collect_ignore_glob = ["learners/*", "diagnoses/*"]
+
+
+
+@pytest.fixture(autouse=True)
+def run_durations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test grades with a history of run durations of its own (course/grading/durations.py): the order
+    of a test's runs never depends on what another test graded, and the checkout's .course/ stays as it was."""
+    history = tmp_path / "run-seconds.json"
+    monkeypatch.setattr(durations, "HISTORY", history)
+    return history
+
 
 USER1 = {"Authorization": "Bearer user1-token"}
 USER2 = {"Authorization": "Bearer user2-token"}

@@ -187,11 +187,13 @@ def run_once(lesson: Lesson, source: Path, extra: list[str], bug: Bug | None = N
     return result
 
 
-def _bug_spec(lesson: Lesson, source: Path, bug: Bug, extra: list[str]) -> RunSpec:
+def _bug_spec(lesson: Lesson, source: Path, bug: Bug, extra: list[str], purpose: str = "") -> RunSpec:
     """A run against `bug` of the tests of the exercise the bug belongs to (all files are copied,
-    so fixtures shared through another exercise's conftest still work)."""
+    so fixtures shared through another exercise's conftest still work). `purpose` tells a second run
+    against the same bug apart (its workspace's name: course/grading/durations.py times each kind)."""
     [owner] = [e for e in lesson.exercises if e.file == bug.exercise]
-    return _spec(_workspace(lesson, source, list(lesson.exercises), bug, bug.id), lesson, [owner], extra)
+    tag = f"{bug.id}-{purpose}" if purpose else bug.id
+    return _spec(_workspace(lesson, source, list(lesson.exercises), bug, tag), lesson, [owner], extra)
 
 
 def _rerun_unproven(lesson: Lesson, source: Path, bugs: list[Bug], real: RunResult, bug_runs: list[RunResult],
@@ -210,7 +212,8 @@ def _rerun_unproven(lesson: Lesson, source: Path, bugs: list[Bug], real: RunResu
             retries[index] = [arg for node in sorted((known | set(run.tests)) - untried) for arg in ("--deselect", node)]
     if not retries:
         return bug_runs
-    again = dict(zip(retries, _run([_bug_spec(lesson, source, bugs[i], [*order, *skip]) for i, skip in retries.items()])))
+    again = dict(zip(retries, _run([_bug_spec(lesson, source, bugs[i], [*order, *skip], "rerun")
+                                    for i, skip in retries.items()])))
     return [again.get(index, run) for index, run in enumerate(bug_runs)]
 
 
@@ -268,7 +271,7 @@ def _probe_runs(lesson: Lesson, source: Path, bugs: list[Bug], index: int, nodes
                                                                 f"{bug.id}-{schedule}"),
                                                      lesson, [], order, nodes=list(nodes), schedule=schedule)))
     runs.append((("without", index, nodes), _bug_spec(lesson, source, bug, [
-        *order, *FAIL_FAST, *(arg for node in nodes for arg in ("--deselect", node))])))
+        *order, *FAIL_FAST, *(arg for node in nodes for arg in ("--deselect", node))], "without")))
     return runs
 
 

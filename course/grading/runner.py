@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course.grading import durations
 from course.grading.child import RunSpec, run, spec_to_json
 from course.grading.pytest_config import maintainer_only_plugins
 
@@ -372,7 +373,9 @@ def run_all(specs: list[RunSpec], *, jobs: int | None = None, deadline: float = 
     queue (they are the ones that decide most, and the longest: started first, they end with the
     rest), and their results follow the given specs' in that order.
     `prepare(index, spec)` is asked just before a run starts, with what the runs that ended have
-    shown: it returns the spec to run (the same, or narrowed), or None for NOT_RUN."""
+    shown: it returns the spec to run (the same, or narrowed), or None for NOT_RUN.
+    The first spec starts first (the run the others' follow-ups wait for); after it, the run expected to
+    take longest, by the durations of earlier gradings (course/grading/durations.py)."""
     jobs = jobs or max(1, os.cpu_count() or 1)
     if HAS_FORK:
         warm_up()
@@ -380,9 +383,12 @@ def run_all(specs: list[RunSpec], *, jobs: int | None = None, deadline: float = 
     added = len(specs)
     running: dict[int, _Running] = {}
     results: dict[int, RunResult] = {}
+    history = durations.load()
+    took: dict[str, float] = {}  # each run's kind -> its own seconds, for the next grading's order
     while pending or running:
         while pending and _free_slot(running, jobs):
-            index, spec = pending.pop(0)
+            position = durations.longest([spec.workspace for _, spec in pending], history) if results or running else 0
+            index, spec = pending.pop(position)
             ready = prepare(index, spec) if prepare else spec
             if ready is None:
                 results[index] = NOT_RUN
@@ -397,12 +403,15 @@ def run_all(specs: list[RunSpec], *, jobs: int | None = None, deadline: float = 
                 _kill(item)
             if stopped or status is not None:
                 results[index] = _collect(item, status, now - item.started, stopped)
+                kind = durations.kind_of(item.spec.workspace)
+                took[kind] = max(took.get(kind, 0.0), results[index].own_seconds)
                 del running[index]
                 follow_ups = then(index, results[index]) if then else []
                 pending[:0] = [(added + n, spec) for n, spec in enumerate(follow_ups)]
                 added += len(follow_ups)
         if running:
             time.sleep(0.01)  # the grader polls its children; tests themselves never sleep
+    durations.save(took)
     return [results[i] for i in range(added)]
 
 

@@ -172,16 +172,16 @@ def install(group: str, root: Path = ROOT, installer: str = "auto", bundle: Path
     """Bring .venv up to `group`'s lock files; a no-op for locks whose stamp is already there."""
     venv = root / ".venv"
     tool = choose_installer(installer, bundle)
-    installed = False
+    changed = False  # anything installed or stamped: then pytest's rewrites are cached (again)
     for step in needed_groups(group):
         lock = lock_path(root, step)
         stamp = venv / stamp_name(lock)
         if stamp.exists():
             continue
+        changed = True
         if already_pinned(venv, lock):
             stamp.touch()
             continue
-        installed = True
         if step == "learner":
             say(f"Setting up the course environment in {venv.name} with {tool} (first run only)...")
             remove_venv(venv)
@@ -196,7 +196,7 @@ def install(group: str, root: Path = ROOT, installer: str = "auto", bundle: Path
             uv = bootstrap_uv(venv_python(venv), venv, log)
         run_logged(install_command(uv, venv_python(venv), lock, bundle), log)
         stamp.touch()
-    if installed:
+    if changed:
         cache_plugin_rewrites(venv_python(venv), venv / LOG_NAME)
     say("Environment ready.")
 

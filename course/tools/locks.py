@@ -69,9 +69,14 @@ def _step(crc: int, byte: int) -> int:
     return crc
 
 
+SETUP_VERSION = "v2"
+
+
 def stamp_name(lock: Path) -> str:
-    """`.installed-requirements-dev-1234567`: the Makefile computes the same name with `cksum`."""
-    return f".installed-{lock.stem}-{cksum(lock.read_bytes())}"
+    """`.installed-v2-requirements-dev-1234567`: the Makefile computes the same name with `cksum`. The setup's
+    version (v2: it caches pytest's rewritten plugins) makes an environment set up by an older one run the
+    setup once more, which installs nothing already pinned."""
+    return f".installed-{SETUP_VERSION}-{lock.stem}-{cksum(lock.read_bytes())}"
 
 
 def venv_python(venv: Path) -> Path:
