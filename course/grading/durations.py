@@ -5,7 +5,7 @@ a test's bound (a bug that makes a reply never come) takes seconds; started last
 it adds its whole length to the learner's wait. With the durations of earlier gradings, kept in .course/
 beside the learner's progress (never in their files), the longest known runs start first; a kind of run
 never seen before counts as a typical one, so the first grading keeps the planned order. The order
-never changes a verdict: each run's result is its own.
+changes when each run starts, never what it checks: each run's result is its own.
 """
 
 from __future__ import annotations
