@@ -24,7 +24,6 @@ from course.grading import durations
 collect_ignore_glob = ["learners/*", "diagnoses/*"]
 
 
-
 @pytest.fixture(autouse=True)
 def run_durations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test grades with a history of run durations of its own (course/grading/durations.py): the order

@@ -118,9 +118,9 @@ def cache_plugin_rewrites(python: Path, log: Path) -> None:
         with log.open("a", encoding="utf-8") as out:
             out.write("$ python -m pytest -n 1 test_primer.py  (caching pytest's rewritten plugin modules)\n")
             out.flush()
-            subprocess.run([str(python.absolute()), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-n", "1",
-                            "test_primer.py"], cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT,
-                           stdin=subprocess.DEVNULL)
+            subprocess.run([str(python.absolute()), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+                            "-n", "1", "test_primer.py"],
+                           cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 
 def remove_venv(venv: Path) -> None:
