@@ -516,14 +516,25 @@ def test_the_import_deadline_is_short() -> None:
     assert grading.GRADING_TIMEOUT + grading.TIMEOUT_GRACE <= 30
 
 
-def test_a_test_failing_on_the_real_app_does_not_hide_a_catch_behind_it(tmp_path: Path) -> None:
+def test_a_test_failing_on_the_real_app_does_not_hide_a_catch_behind_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Bug runs stop at their first failure; one that fails on the real app too proves nothing, so the
-    grader runs that bug again without it, and the test after it still gets the catch."""
+    grader runs that bug again without it, and the test after it still gets the catch. The second run
+    is queued as soon as both first runs have ended, beside the grading's other runs, not after them all."""
     lesson, name, good = build(tmp_path, "write-tests")
     first = "\n\ndef test_a_first():\n    assert 1 == 2, 'fails everywhere'\n"
     _learner_file(lesson, name, first + good.replace("def test_health", "def test_b_health"), "fails first")
+    batches: list[int] = []
+
+    def counted(specs, **options):  # noqa: ANN001, ANN202 - run_all's own signature
+        batches.append(len(specs))
+        return runner.run_all(specs, **options)
+
+    monkeypatch.setattr(grading, "run_all", counted)
 
     result = grade(lesson, lesson.exercise_dir)
+
+    assert batches == [2], "the second run against the bug waited for a batch of its own"
 
     [exercise] = result.exercises
     assert exercise.bugs[0].caught_by == ["test_health.py::test_b_health"], render(result)

@@ -196,25 +196,17 @@ def _bug_spec(lesson: Lesson, source: Path, bug: Bug, extra: list[str], purpose:
     return _spec(_workspace(lesson, source, list(lesson.exercises), bug, tag), lesson, [owner], extra)
 
 
-def _rerun_unproven(lesson: Lesson, source: Path, bugs: list[Bug], real: RunResult, bug_runs: list[RunResult],
-                    order: list[str]) -> list[RunResult]:
+def _unproven(lesson: Lesson, bug: Bug, real: RunResult, run: RunResult) -> list[str] | None:
     """Bug runs stop at their first failure (FAIL_FAST). If that test fails on the real app too, the
-    run proved nothing yet: run the bug again with only the tests that pass on the real app and did
-    not run the first time. (Nothing to rerun when no such test is left, e.g. all fail on the real app.)"""
+    run proved nothing yet: it must run again with only the tests that pass on the real app and did not
+    run the first time. Returns the --deselect arguments of that second run, or None when there is
+    nothing to run again (the run crashed or caught the bug, or no such test is left)."""
     passing = {node for node, test in real.tests.items() if test.outcome == "passed"}
-    known = set(real.tests)
-    retries: dict[int, list[str]] = {}
-    for index, (bug, run) in enumerate(zip(bugs, bug_runs)):
-        files = {name for e in lesson.exercises if e.file == bug.exercise for name in e.test_files}
-        own = {node for node in passing if _short_node(node).split("::")[0] in files}
-        untried = own - set(run.tests)
-        if not run.crashed and not _caught_by(real, run) and untried:
-            retries[index] = [arg for node in sorted((known | set(run.tests)) - untried) for arg in ("--deselect", node)]
-    if not retries:
-        return bug_runs
-    again = dict(zip(retries, _run([_bug_spec(lesson, source, bugs[i], [*order, *skip], "rerun")
-                                    for i, skip in retries.items()])))
-    return [again.get(index, run) for index, run in enumerate(bug_runs)]
+    files = {name for e in lesson.exercises if e.file == bug.exercise for name in e.test_files}
+    untried = {node for node in passing if _short_node(node).split("::")[0] in files} - set(run.tests)
+    if run.crashed or _caught_by(real, run) or not untried:
+        return None
+    return [arg for node in sorted((set(real.tests) | set(run.tests)) - untried) for arg in ("--deselect", node)]
 
 
 def _short_node(node: str) -> str:
@@ -292,20 +284,6 @@ def _schedule_counts(lesson: Lesson, bugs: list[Bug], real: RunResult,
                          if schedule in SCHEDULES)
         counts[bugs[index].id] = (caught, 1 + len(SCHEDULES))
     return counts
-
-
-def _probe_schedules(lesson: Lesson, source: Path, bugs: list[Bug], real: RunResult,
-                     bug_runs: list[RunResult], order: list[str], done: set[int]) -> list[tuple[Probe, RunResult]]:
-    """The probes (see _probe_runs) of the bugs not in `done` that only racing tests catch: those that
-    a second bug run (_rerun_unproven) showed caught after the first bug runs ended."""
-    planned: list[tuple[Probe, RunSpec]] = []
-    real_done: set[tuple[str, tuple[str, ...]]] = set()
-    for index, run in enumerate(bug_runs):
-        if index not in done and (nodes := _racing_catchers(lesson, real, run)):
-            planned += _probe_runs(lesson, source, bugs, index, nodes, order, real_done)
-    if not planned:
-        return []
-    return list(zip([probe for probe, _ in planned], _run([spec for _, spec in planned])))
 
 
 def _guard_checks(lesson: Lesson, exercise: Exercise, real: RunResult) -> list[Check]:
@@ -455,8 +433,8 @@ def grade(lesson: Lesson, source: Path, random_order: bool = False, seed: int | 
     suites: dict[str, list[RunSpec]] = {}  # refactor exercise -> its criteria runs, once the real run allows
     real_run: RunResult | None = None  # once it has ended
     ended: dict[int, RunResult] = {}  # bug runs that ended before the real run did, by the bug's index
-    queued: list[Probe | None] = []  # what each follow-up run is: a schedule probe, or None (a suite run)
-    probed: set[int] = set()  # bugs whose probes are queued
+    queued: list[Probe | int | None] = []  # each follow-up run: a schedule probe, a bug's second run (its index), or
+    # None (a suite run)
     real_done: set[tuple[str, tuple[str, ...]]] = set()
 
     def narrowed(index: int, spec: RunSpec) -> RunSpec | None:
@@ -477,23 +455,34 @@ def grade(lesson: Lesson, source: Path, random_order: bool = False, seed: int | 
         assert real_run is not None
         if not (nodes := _racing_catchers(lesson, real_run, run)):
             return []
-        probed.add(bug_index)
         planned = _probe_runs(lesson, source, bugs, bug_index, nodes, order, real_done)
         queued.extend(probe for probe, _ in planned)
         return [spec for _, spec in planned]
 
+    def after_bug_run(bug_index: int, run: RunResult) -> list[RunSpec]:
+        """A bug's second run if its first proved nothing yet (_unproven), else its schedule probes, if any."""
+        assert real_run is not None
+        if (skip := _unproven(lesson, bugs[bug_index], real_run, run)) is None:
+            return probes_of(bug_index, run)
+        queued.append(bug_index)
+        return [_bug_spec(lesson, source, bugs[bug_index], [*order, *skip], "rerun")]
+
     def follow_ups(index: int, result: RunResult) -> list[RunSpec]:
-        """Queued as runs end, ahead of the bug runs not started yet: once the real run has ended, the
-        refactored suites' criteria runs; and, once both the real run and a bug's run have ended, the
-        schedule probes of a bug that only racing tests catch (started at once, not after every bug run)."""
+        """Queued as runs end, ahead of the bug runs not started yet, each as soon as what decides it is
+        known: once the real run has ended, the refactored suites' criteria runs; once both the real run
+        and a bug's run have ended, the bug's second run or its schedule probes (after_bug_run); once a
+        second run has ended, its probes."""
         nonlocal real_run
-        if 1 <= index <= len(bugs):
+        if index > len(bugs):
+            what = queued[index - 1 - len(bugs)]
+            if isinstance(what, int):  # a bug's second run
+                return probes_of(what, result)
+            return []
+        if index >= 1:
             if real_run is None:
                 ended[index - 1] = result
                 return []
-            return probes_of(index - 1, result)
-        if index != 0:
-            return []
+            return after_bug_run(index - 1, result)
         real_run = result
         for exercise in exercises:
             if exercise.criteria and _not_ready(exercise, result) is None:
@@ -501,15 +490,15 @@ def grade(lesson: Lesson, source: Path, random_order: bool = False, seed: int | 
         more = [spec for planned in suites.values() for spec in planned]
         queued.extend(None for _ in more)
         for bug_index, run in sorted(ended.items()):
-            more += probes_of(bug_index, run)
+            more += after_bug_run(bug_index, run)
         return more
 
     real, *runs = _run(specs, then=follow_ups, prepare=narrowed)
-    bug_runs, later = runs[:len(bugs)], runs[len(bugs):]
+    later = runs[len(bugs):]
+    second = {what: run for what, run in zip(queued, later) if isinstance(what, int)}
+    bug_runs = [second.get(index, run) for index, run in enumerate(runs[:len(bugs)])]
     suite_runs = iter([run for what, run in zip(queued, later) if what is None])
-    probes = [(what, run) for what, run in zip(queued, later) if what is not None]
-    bug_runs = _rerun_unproven(lesson, source, bugs, real, bug_runs, order)
-    probes += _probe_schedules(lesson, source, bugs, real, bug_runs, order, done=probed)
+    probes = [(what, run) for what, run in zip(queued, later) if isinstance(what, tuple)]
     schedules = _schedule_counts(lesson, bugs, real, probes)
     results = []
     for exercise in exercises:
