@@ -7,6 +7,10 @@ the tests once per bug, so the ratio is the price of grading), and the floors no
 (starting Python, importing the app, starting a pytest session). To show before and after,
 `--against OLD_COPY` measures an older copy of the course too, taking turns step by step;
 `--json` saves the figures and `--compare FILE` shows a saved run's figures as "before".
+
+Each grading figure also says how much CPU its pytest runs used together: no schedule on this machine's
+CPUs can end a grading sooner than that CPU time divided by their number, which tells a grader that
+waits too long (wall far above the floor) from one that works too much (the floor itself too high).
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ import argparse
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -41,16 +46,29 @@ class Figure:
     seconds: list[float]
     ok: bool = True
     note: str = ""
+    cpu: list[float] = field(default_factory=list)  # CPU seconds of each run, its processes' children included
 
     @property
     def median(self) -> float:
         return statistics.median(self.seconds) if self.seconds else float("nan")
 
 
-def timed(command: Sequence[str], cwd: Path = ROOT) -> tuple[float, subprocess.CompletedProcess[str]]:
-    started = time.perf_counter()
+def _children_cpu() -> float:
+    """CPU seconds used so far by this process's ended children and everything they waited for."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def timed(command: Sequence[str], cwd: Path = ROOT) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """Wall seconds, CPU seconds (the command and every process it started and waited for), and the result."""
+    started, cpu = time.perf_counter(), _children_cpu()
     completed = subprocess.run(list(command), cwd=cwd, capture_output=True, text=True)
-    return time.perf_counter() - started, completed
+    return time.perf_counter() - started, _children_cpu() - cpu, completed
+
+
+def cpu_floor(figure: Figure, cpus: int) -> float:
+    """The shortest wall time the median run's CPU allows on `cpus` CPUs: no schedule can beat it."""
+    return statistics.median(figure.cpu) / max(1, cpus) if figure.cpu else float("nan")
 
 
 def measure(name: str, command: Sequence[str], runs: int, *, expect_ok: bool = True, cwd: Path = ROOT) -> Figure:
@@ -58,8 +76,9 @@ def measure(name: str, command: Sequence[str], runs: int, *, expect_ok: bool = T
     timed(command, cwd)
     figure = Figure(name, [])
     for _ in range(runs):
-        seconds, completed = timed(command, cwd)
+        seconds, cpu, completed = timed(command, cwd)
         figure.seconds.append(seconds)
+        figure.cpu.append(cpu)
         if (completed.returncode == 0) != expect_ok:
             figure.ok = False
             figure.note = (completed.stdout + completed.stderr).strip().splitlines()[-1:][0][:120] \
@@ -104,13 +123,17 @@ def lesson_figures(lesson: Lesson, runs: int, root: Path) -> list[Figure]:
     grading = measure(f"lesson {lesson.number}: course check --solutions", check, runs, cwd=root)
     inside: list[float] = []
     for _ in range(runs):
-        found = GRADED_IN.search(timed(check, root)[1].stdout)
+        found = GRADED_IN.search(timed(check, root)[2].stdout)
         if found:
             inside.append(float(found.group(1)))
     bare = measure(f"lesson {lesson.number}: bare pytest of the same files", [*PYTEST, *lesson_files(lesson)], runs,
                    cwd=root)
     runs_per_grade = 1 + len(lesson.bugs) + sum(e.criteria.runs + e.criteria.parallel for e in lesson.exercises if e.criteria)
-    grading.note = grading.note or f"{runs_per_grade} pytest runs; ratio {grading.median / bare.median:.2f}x the bare run"
+    cpus = os.cpu_count() or 1
+    floor = cpu_floor(grading, cpus)
+    grading.note = grading.note or (f"{runs_per_grade} or more pytest runs; ratio {grading.median / bare.median:.2f}x the bare "
+                                    f"run; CPU {statistics.median(grading.cpu):.1f} s, so on {cpus} CPUs at least "
+                                    f"{floor:.2f} s ({floor / bare.median:.2f}x)")
     return [grading, Figure(f"lesson {lesson.number}: grade() itself (the 'graded in' line)", inside), bare]
 
 
@@ -119,7 +142,7 @@ def verify_figures(runs: int, root: Path) -> list[Figure]:
     total = Figure("course verify (all steps)", [])
     steps: dict[str, Figure] = {}
     for _ in range(runs):
-        seconds, completed = timed([sys.executable, "-m", "course", "verify"], root)
+        seconds, _, completed = timed([sys.executable, "-m", "course", "verify"], root)
         total.seconds.append(seconds)
         total.ok = total.ok and completed.returncode == 0
         for status, step, step_seconds in VERIFY_LINE.findall(completed.stdout):
