@@ -20,7 +20,6 @@ def test_a_measured_command_counts_the_cpu_of_every_process_it_waited_for() -> N
 
     assert figure.ok and len(figure.seconds) == len(figure.cpu) == 2
     assert all(cpu >= 0.3 for cpu in figure.cpu), figure.cpu
-    assert all(cpu <= seconds * 2 + 0.1 for cpu, seconds in zip(figure.cpu, figure.seconds))  # no other process's
 
 
 def test_the_cpu_floor_is_the_median_run_s_cpu_shared_by_every_cpu() -> None:
