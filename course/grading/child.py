@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from course.grading import rewrite_cache
 from course.grading.exceptions import ExceptionCapture
 from course.grading.guards import Guards
 
@@ -148,6 +149,7 @@ def run(spec: RunSpec) -> int:
     collector = Collector(spec.progress_path)
     guards = Guards(spec.learner_files, spec.schedule, spec.strict_waits)
     guards.install()  # before any test file is imported, so that `from asyncio import sleep` gets it too
+    rewrite_cache.install()
     raised = ExceptionCapture()
     session_error = None
     try:
