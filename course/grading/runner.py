@@ -11,6 +11,7 @@ import inspect
 import json
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -127,6 +128,9 @@ def group_cpu_seconds(pgid: int) -> float | None:
 # busy while lessons 7 and 8's bug runs wait out their tests' bounds.
 WAITING_AFTER = 0.2
 WAITING_EXTRA = 2
+# The grader looks at its runs this often when none has ended (it wakes at once when one does, where
+# the system can say so): each look reads /proc, and the CPUs are the runs'.
+LOOK_EVERY = 0.05
 
 
 def process_cpu_ticks(pid: int) -> int | None:
@@ -195,6 +199,8 @@ class _Running:
     clock: _Clock = field(init=False)
     ticks: int | None = None  # the process's own CPU ticks at the last look (see waiting)
     active_at: float = 0.0  # when they last changed
+    looked_at: float = -LOOK_EVERY  # when the ticks were last read
+    ended: int | None = None  # a descriptor that becomes readable when the run ends (Linux), else None
 
     def __post_init__(self) -> None:
         pgid = self.handle if isinstance(self.handle, int) else None
@@ -205,12 +211,12 @@ class _Running:
         for an xdist run: its own process waits while its workers (other processes) work."""
         if not isinstance(self.handle, int) or "-n" in self.spec.args:
             return False
-        ticks = process_cpu_ticks(self.handle)
-        if ticks is None:
-            return False
-        if ticks != self.ticks or ticks == -1:
-            self.ticks, self.active_at = ticks, now
-        return now - self.active_at >= WAITING_AFTER
+        if now - self.looked_at >= LOOK_EVERY:
+            self.looked_at = now
+            ticks = process_cpu_ticks(self.handle)
+            if ticks is None or ticks != self.ticks or ticks == -1:
+                self.ticks, self.active_at = ticks, now
+        return self.ticks is not None and now - self.active_at >= WAITING_AFTER
 
     def follow(self) -> None:
         """Read what the run reported since the last look (cheap: one stat when nothing changed)."""
@@ -280,12 +286,29 @@ def _start(spec: RunSpec) -> _Running:
             os.setpgid(pid, pid)  # as the child does: set before the first look at the group's CPU time
         except OSError:  # the child did it first, or has already ended
             pass
-        return _Running(spec, pid, time.monotonic())
+        return _Running(spec, pid, time.monotonic(), ended=_end_descriptor(pid))
     spec_file = Path(spec.workspace) / "spec.json"
     spec_file.write_text(spec_to_json(spec), encoding="utf-8")
     process = subprocess.Popen([sys.executable, "-m", "course.grading.child", str(spec_file)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return _Running(spec, process, time.monotonic())
+
+
+def _end_descriptor(pid: int) -> int | None:
+    """A pidfd for `pid` (Linux 5.3 and later): readable once the process has ended."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+def _wait_for_an_end(running: dict[int, _Running]) -> None:
+    """Return when a run ends, or after LOOK_EVERY (the grader polls its children; tests never sleep)."""
+    descriptors = [item.ended for item in running.values() if item.ended is not None]
+    if len(descriptors) == len(running):
+        select.select(descriptors, [], [], LOOK_EVERY)
+    else:  # no pidfds here: look often, so that a run that ended is followed at once
+        time.sleep(0.01)
 
 
 def _poll(running: _Running) -> int | None:
@@ -408,6 +431,8 @@ def run_all(specs: list[RunSpec], *, jobs: int | None = None, deadline: float = 
                 _kill(item)
             if stopped or status is not None:
                 results[index] = _collect(item, status, now - item.started, stopped)
+                if item.ended is not None:
+                    os.close(item.ended)
                 kind = durations.kind_of(item.spec.workspace)
                 took[kind] = max(took.get(kind, 0.0), results[index].own_seconds)
                 del running[index]
@@ -415,7 +440,7 @@ def run_all(specs: list[RunSpec], *, jobs: int | None = None, deadline: float = 
                 pending[:0] = [(added + n, spec) for n, spec in enumerate(follow_ups)]
                 added += len(follow_ups)
         if running:
-            time.sleep(0.01)  # the grader polls its children; tests themselves never sleep
+            _wait_for_an_end(running)
     durations.save(took)
     return [results[i] for i in range(added)]
 
