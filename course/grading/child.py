@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from course.grading import rewrite_cache
+from course.grading import distributions, rewrite_cache
 from course.grading.exceptions import ExceptionCapture
 from course.grading.guards import Guards
 
@@ -150,6 +150,7 @@ def run(spec: RunSpec) -> int:
     guards = Guards(spec.learner_files, spec.schedule, spec.strict_waits)
     guards.install()  # before any test file is imported, so that `from asyncio import sleep` gets it too
     rewrite_cache.install()
+    distributions.install()
     raised = ExceptionCapture()
     session_error = None
     try:

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course.grading import durations, rewrite_cache
+from course.grading import distributions, durations, rewrite_cache
 from course.grading.child import RunSpec, run, spec_to_json
 from course.grading.pytest_config import maintainer_only_plugins
 
@@ -91,6 +91,7 @@ def warm_up() -> None:
     # Which file each loaded module came from: inspect works it out for every module (a realpath each,
     # 0.03 s in all) the first time a run shows a failure's source. Done here once, every run inherits it.
     inspect.getmodule(warm_up.__code__)
+    distributions.remember()
 
 
 # A run is never stopped for being slow while it works: the machine may be busy (other runs, other
