@@ -165,6 +165,21 @@ def test_python_m_course_from_another_python_reruns_itself_in_the_course_environ
     assert f"── {bug} " in completed.stdout
 
 
+@pytest.mark.parametrize(("argv", "code", "says"), [(["bugs", "2", "--show"], 0, "── "),
+                                                    (["check", "99"], 2, "There is no lesson 99")])
+def test_python_m_course_leaves_fast_with_its_exit_code_its_whole_output_and_its_exit_handlers_run(
+        argv: list[str], code: int, says: str) -> None:
+    """`python -m course` skips the interpreter's teardown (course/__main__.py): it must lose nothing."""
+    script = ("import atexit, runpy, sys\n"
+              "atexit.register(lambda: print('the exit handler ran', file=sys.stderr))\n"
+              f"sys.argv = ['course', *{argv!r}]\n"
+              "runpy.run_module('course', run_name='__main__')\n")
+    completed = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == code, completed.stdout + completed.stderr
+    assert says in completed.stdout + completed.stderr
+    assert completed.stderr.endswith("the exit handler ran\n")
+
+
 # --- reset -------------------------------------------------------------------------------------------
 
 @pytest.fixture
