@@ -113,3 +113,16 @@ def test_a_file_whose_rewriting_warns_is_left_to_each_run(tmp_path: Path,
     rewrite_cache.prime([always_true, plain, broken])
 
     assert set(rewrite_cache._rewritten) == {plain.read_bytes()}
+
+
+def test_a_long_lived_grader_keeps_only_the_latest_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`course watch` grades after every save: each version of a file is a new source, never all kept."""
+    monkeypatch.setattr(rewrite_cache, "_rewritten", {})
+    monkeypatch.setattr(rewrite_cache, "_KEPT", 3)
+    versions = []
+    for number in range(5):
+        version = tmp_path / f"test_v{number}.py"
+        version.write_text(f"def test_v():\n    assert {number} == {number}\n", encoding="utf-8")
+        versions.append(version.read_bytes())
+        rewrite_cache.prime([version])
+    assert list(rewrite_cache._rewritten) == versions[2:]

@@ -20,8 +20,10 @@ from pathlib import Path
 from _pytest.assertion import rewrite
 
 _PLACEHOLDER = "<rewritten once by the grader>"
-# The rewritten code of each distinct source (its bytes), compiled under _PLACEHOLDER.
+# The rewritten code of each distinct source (its bytes), compiled under _PLACEHOLDER. A long-lived grader
+# (`course watch`) sees a new source at every save: past this many, the oldest are forgotten.
 _rewritten: dict[bytes, types.CodeType] = {}
+_KEPT = 256
 
 
 class _GradingIni:
@@ -49,6 +51,8 @@ def prime(paths: Iterable[Path]) -> None:
             if warned:  # e.g. `assert (x, "why")`: leave it to each run, which warns as pytest does
                 continue
             _rewritten[source] = compile(tree, _PLACEHOLDER, "exec", dont_inherit=True)
+            while len(_rewritten) > _KEPT:
+                del _rewritten[next(iter(_rewritten))]
         except Exception:  # noqa: BLE001 - unreadable, a syntax error, a pytest that reads more: pytest reports it
             continue
 
