@@ -65,7 +65,10 @@ def _named(code: types.CodeType, filename: str) -> types.CodeType:
 
 
 def install() -> None:
-    """In a run: take each primed file's rewritten code instead of rewriting it again."""
+    """In a run: take each primed file's rewritten code instead of rewriting it again (nothing primed, as in
+    a fresh process where fork does not exist: pytest rewrites as always, without reading each file twice)."""
+    if not _rewritten:
+        return
     original = rewrite._rewrite_test
 
     def rewrite_test(fn: Path, config: object) -> tuple[bytes, types.CodeType]:
