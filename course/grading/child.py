@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from course.grading import distributions, rewrite_cache
+from course.grading import distributions, prebuilt_config, rewrite_cache
 from course.grading.exceptions import ExceptionCapture
 from course.grading.guards import Guards
 
@@ -151,6 +151,7 @@ def run(spec: RunSpec) -> int:
     guards.install()  # before any test file is imported, so that `from asyncio import sleep` gets it too
     rewrite_cache.install()
     distributions.install()
+    prebuilt_config.install(spec.args)
     raised = ExceptionCapture()
     session_error = None
     try:

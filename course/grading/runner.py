@@ -2,7 +2,8 @@
 
 Importing fastapi, httpx, pytest and its plugins costs about half a second; a forked child inherits
 them already imported, and what the grader works out once before forking (each test file's rewritten
-asserts, inspect's map of modules to files, the installed distributions), so a run costs what its
+asserts, inspect's map of modules to files, the installed distributions, pytest's plugin manager with
+its built-in plugins registered), so a run costs what its
 pytest session, its copy of the app and its tests cost: a tenth to half a CPU-second. Where fork does
 not exist (Windows) each run is a fresh process.
 """
@@ -24,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course.grading import distributions, durations, rewrite_cache
+from course.grading import distributions, durations, prebuilt_config, rewrite_cache
 from course.grading.child import RunSpec, run, spec_to_json
 from course.grading.pytest_config import maintainer_only_plugins
 
@@ -274,6 +275,7 @@ def _short(node: str) -> str:
 
 def _start(spec: RunSpec) -> _Running:
     if HAS_FORK:
+        prebuilt_config.prime(spec.args)
         pid = os.fork()
         if pid == 0:  # the child: never return into the grader's code
             code = 70
