@@ -3,9 +3,9 @@
 Importing fastapi, httpx, pytest and its plugins costs about half a second; a forked child inherits
 them already imported, and what the grader works out once before forking (each test file's rewritten
 asserts, inspect's map of modules to files, the installed distributions, pytest's plugin manager with
-its built-in plugins registered), so a run costs what its
-pytest session, its copy of the app and its tests cost: a tenth to half a CPU-second. Where fork does
-not exist (Windows) each run is a fresh process.
+its built-in plugins registered), so a run costs what the rest of its pytest session, its copy of the
+app and its tests cost: a tenth to half a CPU-second. Where fork does not exist (Windows) each run is
+a fresh process.
 """
 
 from __future__ import annotations
