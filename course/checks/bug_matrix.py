@@ -14,11 +14,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from course.grading.engine import _run, _short_node, _spec, _workspace
+from course.grading.engine import UNREAD_FAILURES, _run, _short_node, _spec, _workspace
 from course.grading.runner import RunResult
 from course.metadata import Exercise, Lesson
 
-ORDER = ["-p", "no:randomly"]
+ORDER = ["-p", "no:randomly", *UNREAD_FAILURES]  # the matrix reads outcomes only
 
 
 @dataclass(frozen=True)
