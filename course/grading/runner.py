@@ -10,6 +10,7 @@ a fresh process.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import json
 import os
@@ -21,16 +22,19 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from course.grading import distributions, durations, prebuilt_config, rewrite_cache
 from course.grading.child import RunSpec, run, spec_to_json
 from course.grading.pytest_config import maintainer_only_plugins
+from course.paths import APP_DIR
 
 HAS_FORK = hasattr(os, "fork")
-# What every run imports anyway; loading it once in the parent is what makes forking pay.
+# What runs import; loading it once in the parent is what makes forking pay. pytest and its plugins go
+# into every run; the others are loaded when the graded files import them (lessons 1 to 3 never import
+# FastAPI: loading it anyway would only delay their first run by a quarter of a second).
 _WARM_MODULES = ("pytest", "pytest_asyncio", "pytest_timeout", "httpx", "fastapi", "fastapi.sse",
                  "fastapi.testclient", "starlette", "anyio", "aiosqlite", "asgi_lifespan", "pydantic")
 # Importing the test files (and the app) must end within this many seconds (of CPU time, where it can
@@ -71,18 +75,55 @@ class RunResult:
             t.outcome in ("passed", "skipped") for t in self.tests.values())
 
 
-def warm_up() -> None:
-    """Import what every run needs, once, before forking: the course's stack and every installed
-    pytest plugin (pytest loads them all at start-up, which costs each fresh run over half a second)."""
+def imported_modules(sources: Iterable[Path]) -> set[str] | None:
+    """The modules `sources` import by absolute name (`import a.b`: a.b; `from a import b`: a and a.b),
+    or None when one of them cannot be read or parsed (its run reports that)."""
+    names: set[str] = set()
+    seen: set[bytes] = set()  # each workspace of a grading holds the same files
+    for path in sources:
+        try:
+            source = path.read_bytes()
+            if source in seen:
+                continue
+            seen.add(source)
+            tree = ast.parse(source)
+        except (OSError, SyntaxError, ValueError):
+            return None
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module)
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _warm_modules(sources: Iterable[Path] | None) -> list[str]:
+    """Which of _WARM_MODULES and of the app's modules to load: those the graded files import, whole
+    packages at a time (all of them when the files are not known or not readable). Nothing else a
+    learner's file names is imported here, in the grader: only in the runs, each in its own process."""
+    names = imported_modules(sources) if sources is not None else None
+    app = sorted(f"app.{path.stem}" for path in APP_DIR.glob("*.py") if path.stem != "__init__")
+    if names is None:
+        return [*_WARM_MODULES, "app.main"]
+    packages = {name.split(".")[0] for name in names}
+    return list(dict.fromkeys(["pytest", *(m for m in _WARM_MODULES if m.split(".")[0] in packages),
+                               *(m for m in app if m in names)]))
+
+
+def warm_up(sources: Iterable[Path] | None = None) -> None:
+    """Import what the runs need, once, before forking: every installed pytest plugin (pytest loads
+    them all at start-up, which costs each fresh run over half a second), and the course's stack and
+    app modules that the graded files `sources` import (_warm_modules)."""
     import importlib
     import importlib.metadata
 
-    for name in _WARM_MODULES:
-        importlib.import_module(name)
-    try:  # the app itself: every run re-imports its own copy, but all that the app imports stays loaded
-        importlib.import_module("app.main")
-    except Exception:  # noqa: BLE001 - a run that imports a broken app reports it itself
-        pass
+    for name in _warm_modules(sources):
+        try:  # the app's modules: every run re-imports its own copy, but what they import stays loaded
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - a run that imports a broken app reports it itself
+            if not name.startswith("app."):
+                raise
     blocked = set(maintainer_only_plugins())  # the runs never load these (see course/grading/pytest_config.py)
     for entry_point in importlib.metadata.entry_points(group="pytest11"):
         if entry_point.name in blocked:
@@ -410,8 +451,9 @@ def run_all(specs: list[RunSpec], *, jobs: int | None = None, deadline: float = 
     take longest, by the durations of earlier gradings (course/grading/durations.py)."""
     jobs = jobs or max(1, os.cpu_count() or 1)
     if HAS_FORK:
-        warm_up()
-        rewrite_cache.prime(_test_sources(specs))
+        sources = _test_sources(specs)
+        warm_up(sources)
+        rewrite_cache.prime(sources)
     pending = list(enumerate(specs))
     added = len(specs)
     running: dict[int, _Running] = {}
