@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from course.grading import distributions, prebuilt_config, rewrite_cache
+from course.grading import distributions, plugin_fixtures, prebuilt_config, rewrite_cache
 from course.grading.exceptions import ExceptionCapture
 from course.grading.guards import Guards
 
@@ -152,6 +152,7 @@ def run(spec: RunSpec) -> int:
     rewrite_cache.install()
     distributions.install()
     prebuilt_config.install(spec.args)
+    plugin_fixtures.install()
     raised = ExceptionCapture()
     session_error = None
     try:

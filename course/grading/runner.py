@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course.grading import distributions, durations, prebuilt_config, rewrite_cache
+from course.grading import distributions, durations, plugin_fixtures, prebuilt_config, rewrite_cache
 from course.grading.child import RunSpec, run, spec_to_json
 from course.grading.pytest_config import maintainer_only_plugins
 from course.paths import APP_DIR
@@ -454,6 +454,7 @@ def run_all(specs: list[RunSpec], *, jobs: int | None = None, deadline: float = 
         sources = _test_sources(specs)
         warm_up(sources)
         rewrite_cache.prime(sources)
+        plugin_fixtures.prime()
     pending = list(enumerate(specs))
     added = len(specs)
     running: dict[int, _Running] = {}
