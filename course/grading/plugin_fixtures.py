@@ -6,8 +6,9 @@ forked run. Those modules are pytest's and its plugins', loaded by the grader be
 in every run. The grader finds, once, the few names in each that the look-through can act on: a fixture, or
 anything a fixture may hide behind (a wrapper, a classmethod or staticmethod). A run then hands pytest, for
 each such module, a stand-in that holds those names only, and pytest's own code does the rest: the same
-fixtures, registered in the same order, and the same warnings. A module whose names have changed since
-(or that makes names up on request) is looked through whole, as always.
+fixtures, registered in the same order, and the same warnings. A module that has gained or lost a name
+since, whose kept names now hold something else, or that makes names up on request is looked through
+whole, as always.
 """
 
 from __future__ import annotations
