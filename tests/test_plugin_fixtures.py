@@ -10,9 +10,7 @@ import _pytest.tmpdir
 import pytest
 
 from course.grading import plugin_fixtures
-from course.grading.child import RunSpec
-from course.grading.pytest_config import write_ini
-from course.grading.runner import run_all
+from tests.single_run import run_one
 
 # Written into the run's folder: once collected, it records every fixture the session knows (where
 # each is defined, its scope, whether it is autouse) and the closure of fixtures of the one test.
@@ -39,11 +37,7 @@ def recorded(folder: Path) -> dict[str, object]:
     (folder / "conftest.py").write_text(RECORDER, encoding="utf-8")
     test = folder / "test_it.py"
     test.write_text(TEST_FILE, encoding="utf-8")
-    write_ini(folder, {"timeout": 10})
-    spec = RunSpec(workspace=str(folder), args=["-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-c",
-                                                str(folder / "pytest.ini"), "--rootdir", str(folder), str(test)],
-                   result_path=str(folder / "result.json"), output_path=str(folder / "output.txt"))
-    [result] = run_all([spec], jobs=1)
+    result = run_one(folder, test, timeout=10)
     assert result.passed, result.output
     return json.loads((folder / "fixtures.json").read_text(encoding="utf-8"))
 

@@ -11,9 +11,8 @@ import pytest
 from _pytest import config as pytest_config
 
 from course.grading import prebuilt_config
-from course.grading.child import RunSpec
-from course.grading.pytest_config import write_ini
-from course.grading.runner import RunResult, run_all
+from course.grading.runner import RunResult
+from tests.single_run import run_one
 
 LEARNER_FILE = '''\
 import pytest
@@ -58,13 +57,7 @@ def graded(folder: Path) -> RunResult:
     folder.mkdir()
     learner = folder / "test_learner.py"
     learner.write_text(LEARNER_FILE, encoding="utf-8")
-    write_ini(folder, {"timeout": 10})
-    spec = RunSpec(workspace=str(folder), args=["-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-c",
-                                                str(folder / "pytest.ini"), "--rootdir", str(folder), str(learner)],
-                   result_path=str(folder / "result.json"), output_path=str(folder / "output.txt"),
-                   learner_files=[str(learner)])
-    [result] = run_all([spec], jobs=1)
-    return result
+    return run_one(folder, learner, timeout=10)
 
 
 def _steady(output: str) -> str:

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from course.grading import rewrite_cache
-from course.grading.child import RunSpec
-from course.grading.pytest_config import write_ini
-from course.grading.runner import RunResult, run_all
+from course.grading.runner import RunResult
+from tests.single_run import run_one
 
 LEARNER_FILE = textwrap.dedent('''\
     import pytest
@@ -44,13 +43,7 @@ def graded(folder: Path, mark_rewrites: Path) -> RunResult:
     lesson.mkdir()
     learner = lesson / "test_learner.py"
     learner.write_text(LEARNER_FILE, encoding="utf-8")
-    write_ini(folder, {"timeout": 10, "enable_assertion_pass_hook": True})
-    spec = RunSpec(workspace=str(folder), args=["-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-c",
-                                                str(folder / "pytest.ini"), "--rootdir", str(folder), str(learner)],
-                   result_path=str(folder / "result.json"), output_path=str(folder / "output.txt"),
-                   learner_files=[str(learner)])
-    [result] = run_all([spec], jobs=1)
-    return result
+    return run_one(folder, learner, timeout=10, enable_assertion_pass_hook=True)
 
 
 def unplaced(text: str) -> str:

@@ -13,6 +13,7 @@ whole, as always.
 
 from __future__ import annotations
 
+import functools
 import sys
 import types
 from importlib.metadata import entry_points
@@ -43,10 +44,16 @@ def _may_matter(value: object) -> bool:
             or safe_getattr(value, "__wrapped__", None) is not None)
 
 
+@functools.cache
+def _entry_modules() -> frozenset[str]:
+    """The installed plugins' entry modules (read from disk once, not at every grading of `course watch`)."""
+    return frozenset(point.module for point in entry_points(group="pytest11"))
+
+
 def _plugin_modules() -> list[types.ModuleType]:
     """pytest's own plugin modules and the installed plugins' entry modules that are loaded now (plain
     modules only: a module of a class of its own may answer an attribute other than its dictionary does)."""
-    names = {point.module for point in entry_points(group="pytest11")}
+    names = _entry_modules()
     return [module for name, module in list(sys.modules.items())
             if type(module) is types.ModuleType and (name.startswith("_pytest.") or name in names)]
 
