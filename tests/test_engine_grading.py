@@ -147,7 +147,7 @@ def test_bug_runs_start_only_for_an_exercise_with_a_test_that_passes_on_the_real
     started = []
     start = runner._start
     monkeypatch.setattr(runner, "_start", lambda spec: started.append(spec) or start(spec))
-    monkeypatch.setattr(runner.os, "cpu_count", lambda: 1)  # one run at a time: the real run ends before any bug run
+    monkeypatch.setattr(runner, "default_jobs", lambda: 1)  # one run at a time: the real run ends before any bug run
     result = grade(lesson, folder)
     assert len(started) == runs
     [exercise] = result.exercises
@@ -206,7 +206,7 @@ def test_a_bug_run_started_after_the_real_run_leaves_out_the_tests_that_failed_t
     started = []
     start = runner._start
     monkeypatch.setattr(runner, "_start", lambda spec: started.append(spec) or start(spec))
-    monkeypatch.setattr(runner.os, "cpu_count", lambda: 1)  # the real run ends before the bug run starts
+    monkeypatch.setattr(runner, "default_jobs", lambda: 1)  # the real run ends before the bug run starts
     result = grade(lesson, folder)
     real, bug_run = started  # no second run of the bug
     assert "--deselect" not in real.args
