@@ -21,7 +21,7 @@ from app.llm import Messages
 
 TOKENS = {"alice-token": "alice", "bob-token": "bob"}
 ALICE = {"Authorization": "Bearer alice-token"}
-WAIT = 2  # seconds; every wait in these tests is bounded, and only a bug waits this long
+WAIT = 1  # seconds; every wait in these tests is bounded, and only a bug waits this long
 
 
 class FakeUpstream:
