@@ -119,6 +119,70 @@ def test_sleeps_the_app_waits_for_are_not_the_tests(tmp_path: Path) -> None:
     assert waits(result, "test_the_app_awaits_a_slow_fake") == []
 
 
+def test_a_sleep_handed_to_another_thread_is_the_tests(tmp_path: Path) -> None:
+    """`asyncio.to_thread(time.sleep, d)` and its kin sleep in a thread with none of the learner's frames on
+    its stack: the sleep is charged to the line that handed it over. A thread's own library code may sleep
+    (a server's loop), and so may the app's own threads: neither is the test's."""
+    result = graded(tmp_path, """
+        import concurrent.futures
+        import threading
+
+        import anyio.to_thread
+
+        from app import service
+
+        def server_loop():
+            service.tick()  # a library's loop in a thread the test started: it sleeps on its own
+
+        async def test_to_thread():
+            await asyncio.to_thread(time.sleep, 0.01)  # to_thread
+            assert True
+
+        async def test_run_in_executor():
+            await asyncio.get_running_loop().run_in_executor(None, time.sleep, 0.01)  # executor
+            assert True
+
+        async def test_anyio_worker():
+            await anyio.to_thread.run_sync(time.sleep, 0.01)  # anyio
+            assert True
+
+        async def test_plain_thread():
+            thread = threading.Thread(target=time.sleep, args=(0.01,))
+            thread.start()  # thread
+            thread.join()
+            assert True
+
+        async def test_pool_submit():
+            with concurrent.futures.ThreadPoolExecutor() as pool:
+                pool.submit(time.sleep, 0.01).result()  # pool
+            assert True
+
+        async def test_a_librarys_sleep_in_the_tests_thread():
+            thread = threading.Thread(target=server_loop)
+            thread.start()
+            thread.join()
+            assert True
+
+        async def test_the_apps_own_thread():
+            assert await service.in_thread() == "done"
+    """, helper="""
+        import asyncio
+        import time
+
+        def tick():
+            time.sleep(0.01)
+
+        async def in_thread():
+            await asyncio.to_thread(time.sleep, 0.01)
+            return "done"
+    """)
+    for name, mark in [("test_to_thread", "# to_thread"), ("test_run_in_executor", "# executor"),
+                       ("test_anyio_worker", "# anyio"), ("test_plain_thread", "# thread"), ("test_pool_submit", "# pool")]:
+        assert waits(result, name) == [("sleep", line_of(tmp_path, mark))], name
+    assert waits(result, "test_a_librarys_sleep_in_the_tests_thread") == []
+    assert waits(result, "test_the_apps_own_thread") == []
+
+
 def test_a_poll_loop_needs_a_bound(tmp_path: Path) -> None:
     result = graded(tmp_path, """
         async def flip(event):

@@ -6,7 +6,9 @@ them to overlap catches a race only when the scheduler happens to interleave the
 child records, per test and only for code in the learner's own files:
 
 - waits: a sleep with a delay (`asyncio.sleep`, `anyio.sleep`, `time.sleep`, under any alias or
-  inside a helper; not when the app is the caller, as with a fake that plays a slow model), and a poll loop: a `while` loop with no bound around it (no `asyncio.timeout`,
+  inside a helper, or in a thread the learner's code handed it to: `asyncio.to_thread`, `run_in_executor`,
+  an executor, `threading.Thread`, `anyio.to_thread.run_sync`; not when the app is the caller, as with a
+  fake that plays a slow model), and a poll loop: a `while` loop with no bound around it (no `asyncio.timeout`,
   `asyncio.wait_for`, anyio deadline or `for` loop) that sleeps or re-requests the app each turn;
 - assertions executed: `assert` statements (pytest's assertion-pass hook), a mock's `assert_*`
   methods, `pytest.raises` / `pytest.warns` blocks that got what they expected;
@@ -23,9 +25,12 @@ from __future__ import annotations
 import ast
 import asyncio
 import asyncio.timeouts
+import concurrent.futures
 import contextvars
+import functools
 import os
 import sys
+import threading
 import time
 import unittest.mock
 from collections.abc import Callable, Coroutine, Iterable
@@ -47,6 +52,29 @@ _PASS_OVER = tuple(str(Path(module.__file__).parent) + os.sep for module in (asy
     "/anyio/", "/httpx/", "/httpcore/", "/contextlib.py", "/functools.py", "/unittest/mock.py")
 _TIMEOUT_CALLS = {"timeout", "timeout_at", "fail_after", "move_on_after", "wait_for", "fail_at", "move_on_at"}
 _BOUNDED: contextvars.ContextVar[int] = contextvars.ContextVar("course_bounded", default=0)
+Place = tuple[str, int, str]  # where the learner's code stands: file, line, function
+# In a thread the learner's code started or handed work to, the line that did so: a sleep there is the
+# test's, though no frame of the learner's is on that thread's stack.
+_HANDED_OVER = threading.local()
+
+
+def _place(frame: FrameType) -> Place:
+    return frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name
+
+
+def _handed_over_directly(asker: FrameType | None) -> bool:
+    """Whether the sleep itself is what the learner's line handed over (`asyncio.to_thread(time.sleep, 1)`,
+    `Thread(target=time.sleep)`), not a sleep of some library's own that runs in that thread (a server's loop)."""
+    return asker is not None and (asker.f_code is _run_handed_over.__code__ or (
+        asker.f_code.co_filename == threading.__file__ and asker.f_code.co_name == "run"))
+
+
+def _run_handed_over(place: Place, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    _HANDED_OVER.place = place
+    try:
+        return function(*args, **kwargs)
+    finally:
+        _HANDED_OVER.place = None
 
 
 class WaitingBySleeping(Exception):
@@ -121,22 +149,28 @@ class Guards:
         return frame.f_code.co_filename in self.learner_files or \
             os.path.realpath(frame.f_code.co_filename) in self.learner_files
 
-    def _asker(self, frame: FrameType | None) -> FrameType | None:
+    @staticmethod
+    def _first_asking(frame: FrameType | None) -> FrameType | None:
         """The first frame, from `frame` outwards, that is not asyncio's, anyio's, httpx's or a
-        decorator's own: the code that really asked. Returned only if it is the learner's."""
+        decorator's own: the code that really asked."""
         while frame is not None and any(part in frame.f_code.co_filename for part in _PASS_OVER):
             frame = frame.f_back
+        return frame
+
+    def _asker(self, frame: FrameType | None) -> FrameType | None:
+        """The code that really asked (`_first_asking`), only if it is the learner's."""
+        frame = self._first_asking(frame)
         return frame if frame is not None and self._is_learner(frame) else None
 
     def _record(self) -> TestRecord | None:
         return self.records.setdefault(self.current, TestRecord()) if self.current else None
 
-    def _wait(self, frame: FrameType, kind: str, detail: str) -> None:
+    def _wait(self, where: Place, kind: str, detail: str) -> None:
         record = self._record()
         if record is None:
             return
-        place = {"kind": kind, "file": os.path.basename(frame.f_code.co_filename), "line": frame.f_lineno,
-                 "function": frame.f_code.co_name, "detail": detail}
+        filename, line, function = where
+        place = {"kind": kind, "file": os.path.basename(filename), "line": line, "function": function, "detail": detail}
         if not any(w["file"] == place["file"] and w["line"] == place["line"] for w in record.waits):
             record.waits.append(place)
         if self.strict:
@@ -161,19 +195,30 @@ class Guards:
             caller = caller.f_back
         return False
 
+    def _handing_over(self, frame: FrameType) -> Place | None:
+        """Where the learner's own code (not the app) hands work to another thread, if it is the one asking."""
+        asker = self._asker(frame)
+        return None if asker is None or self._called_by_app(asker) else _place(asker)
+
     def saw_sleep(self, delay: object, how: str) -> None:
         frame = self._asker(sys._getframe(2))
-        if frame is None or self._called_by_app(frame):
+        if frame is None:
+            handed_over: Place | None = getattr(_HANDED_OVER, "place", None)
+            if handed_over is not None and _handed_over_directly(self._first_asking(sys._getframe(2))) \
+                    and isinstance(delay, (int, float)) and delay > 0:
+                self._wait(handed_over, "sleep", f"{how}({delay!r}) in the thread this line started")
+            return
+        if self._called_by_app(frame):
             return
         if isinstance(delay, (int, float)) and delay > 0:
-            self._wait(frame, "sleep", f"{how}({delay!r})")
+            self._wait(_place(frame), "sleep", f"{how}({delay!r})")
         elif self._unbounded_loop(frame):
-            self._wait(frame, "poll", f"{how}({delay!r}) in a `while` loop with no bound")
+            self._wait(_place(frame), "poll", f"{how}({delay!r}) in a `while` loop with no bound")
 
     def saw_request(self) -> None:
         frame = self._asker(sys._getframe(2))
         if frame is not None and not self._called_by_app(frame) and self._unbounded_loop(frame):
-            self._wait(frame, "poll", "a request to the app in a `while` loop with no bound")
+            self._wait(_place(frame), "poll", "a request to the app in a `while` loop with no bound")
 
     def assertion(self) -> None:
         record = self._record()
@@ -218,9 +263,47 @@ class Guards:
             return original_send(client, *args, **kwargs)
 
         httpx.AsyncClient.send = send  # type: ignore[method-assign]
+        self._install_threads()
         self._install_bounds()
         self._install_assertions()
         self._install_tasks()
+
+    def _install_threads(self) -> None:
+        """Carry the learner's line into the threads it hands work to (`asyncio.to_thread` and
+        `run_in_executor` submit to an executor), so that a `time.sleep` run there is seen as the test's."""
+        guards = self
+        original_submit = concurrent.futures.ThreadPoolExecutor.submit
+
+        def submit(executor: concurrent.futures.ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any,
+                   **kwargs: Any) -> concurrent.futures.Future[Any]:
+            place = guards._handing_over(sys._getframe(1))
+            if place is not None:
+                fn = functools.partial(_run_handed_over, place, fn)
+            return original_submit(executor, fn, *args, **kwargs)
+
+        concurrent.futures.ThreadPoolExecutor.submit = submit  # type: ignore[method-assign]
+        original_start = threading.Thread.start
+
+        def start(thread: threading.Thread) -> None:
+            place = guards._handing_over(sys._getframe(1))  # an executor's own workers: asked by concurrent.futures
+            if place is not None:
+                thread.run = functools.partial(_run_handed_over, place, thread.run)  # type: ignore[method-assign]
+            original_start(thread)
+
+        threading.Thread.start = start  # type: ignore[method-assign]
+        try:
+            import anyio.to_thread
+        except ImportError:
+            return
+        original_run_sync = anyio.to_thread.run_sync
+
+        def run_sync(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Coroutine[Any, Any, Any]:
+            place = guards._handing_over(sys._getframe(1))
+            if place is not None:
+                function = functools.partial(_run_handed_over, place, function)
+            return original_run_sync(function, *args, **kwargs)
+
+        anyio.to_thread.run_sync = run_sync  # type: ignore[assignment]
 
     @staticmethod
     def _install_bounds() -> None:
