@@ -183,6 +183,70 @@ def test_a_sleep_handed_to_another_thread_is_the_tests(tmp_path: Path) -> None:
     assert waits(result, "test_the_apps_own_thread") == []
 
 
+def test_a_deadline_that_runs_out_in_a_passing_test_is_a_sleep(tmp_path: Path) -> None:
+    """Waiting for a signal that never comes until a timeout runs out, then passing, is sleeping under
+    another name. A deadline that runs out in a failing test did its job, and so did the app's own."""
+    result = graded(tmp_path, """
+        import contextlib
+
+        import anyio
+
+        from app import service
+
+        async def test_timeout():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.01):  # timeout
+                    await asyncio.Event().wait()
+            assert True
+
+        async def test_wait_for():
+            try:
+                await asyncio.wait_for(asyncio.Event().wait(), 0.01)  # wait_for
+            except TimeoutError:
+                pass
+            assert True
+
+        async def test_wait():
+            task = asyncio.create_task(asyncio.Event().wait())
+            await asyncio.wait([task], timeout=0.01)  # asyncio.wait
+            task.cancel()
+            assert True
+
+        async def test_anyio_scope():
+            with anyio.move_on_after(0.01):  # anyio
+                await asyncio.Event().wait()
+            assert True
+
+        async def test_the_signal_came_in_time():
+            ready = asyncio.Event()
+            asyncio.get_running_loop().call_soon(ready.set)
+            async with asyncio.timeout(5):
+                await ready.wait()
+            assert ready.is_set()
+
+        async def test_a_failing_test_whose_deadline_did_its_job():
+            async with asyncio.timeout(0.01):
+                await asyncio.Event().wait()
+
+        async def test_the_apps_own_deadline():
+            assert await service.guarded() == "gave up"
+    """, helper="""
+        import asyncio
+
+        async def guarded():
+            try:
+                await asyncio.wait_for(asyncio.Event().wait(), 0.01)
+            except TimeoutError:
+                return "gave up"
+    """)
+    for name, mark in [("test_timeout", "# timeout"), ("test_wait_for", "# wait_for"), ("test_wait", "# asyncio.wait"),
+                       ("test_anyio_scope", "# anyio")]:
+        assert waits(result, name) == [("timeout", line_of(tmp_path, mark))], name
+    for name in ("test_the_signal_came_in_time", "test_a_failing_test_whose_deadline_did_its_job",
+                 "test_the_apps_own_deadline"):
+        assert waits(result, name) == [], name
+
+
 def test_a_poll_loop_needs_a_bound(tmp_path: Path) -> None:
     result = graded(tmp_path, """
         async def flip(event):

@@ -322,11 +322,15 @@ def _guard_checks(lesson: Lesson, exercise: Exercise, real: RunResult) -> list[C
     return checks
 
 
-_WAIT_WORDS = {"sleep": "waits by sleeping", "poll": "polls with no bound"}
+_WAIT_WORDS = {"sleep": "waits by sleeping", "poll": "polls with no bound", "timeout": "waits by timing out"}
 _WAIT_FIX = {
     "sleep": "a sleep guesses how long the app needs: too short fails on a busy machine, too long is slow. "
              "Wait for the signal itself: an event your fake sets, the next stream chunk, `worker.join()`, "
              "a barrier (lesson 6, '1. Sleeping is guessing').",
+    "timeout": "the test passed after its own deadline ran out, so the deadline was a sleep by another name: "
+               "it waits its whole length every run and guesses how long the app needs. Wait for the signal "
+               "itself; keep the timeout as a bound that a passing test never reaches (lesson 6, '1. Sleeping "
+               "is guessing').",
     "poll": "if the state never comes, this loop spins until the test is killed. Wait on the signal the state "
             "change sends, or bound the loop: `async with asyncio.timeout(WAIT):` around it, or `for _ in "
             "range(N):` (lesson 7, '5. Hangs: bound every wait twice').",

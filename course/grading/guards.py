@@ -69,6 +69,10 @@ def _handed_over_directly(asker: FrameType | None) -> bool:
         asker.f_code.co_filename == threading.__file__ and asker.f_code.co_name == "run"))
 
 
+def _seconds(delay: float | None) -> str:
+    return "…" if delay is None else f"{delay:.2g}"
+
+
 def _run_handed_over(place: Place, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     _HANDED_OVER.place = place
     try:
@@ -141,6 +145,7 @@ class Guards:
         self.records: dict[str, TestRecord] = {}
         self.current: str | None = None
         self._held: list[tuple[asyncio.Future[None], asyncio.Task[Any]]] = []
+        self._expired: list[tuple[Place, str]] = []  # deadlines of the learner's that ran out in this test's call
         self._released: asyncio.Task[Any] | None = None
 
     # -- where a call comes from -------------------------------------------------------------
@@ -165,7 +170,8 @@ class Guards:
     def _record(self) -> TestRecord | None:
         return self.records.setdefault(self.current, TestRecord()) if self.current else None
 
-    def _wait(self, where: Place, kind: str, detail: str) -> None:
+    def _wait(self, where: Place, kind: str, detail: str, fail: bool = True) -> None:
+        """Record a wait by sleeping; in strict mode (and unless `fail` is False) fail the test there and then."""
         record = self._record()
         if record is None:
             return
@@ -173,7 +179,7 @@ class Guards:
         place = {"kind": kind, "file": os.path.basename(filename), "line": line, "function": function, "detail": detail}
         if not any(w["file"] == place["file"] and w["line"] == place["line"] for w in record.waits):
             record.waits.append(place)
-        if self.strict:
+        if self.strict and fail:
             words = "waits by sleeping" if kind == "sleep" else "polls with no bound"
             raise WaitingBySleeping(f"{place['file']}:{place['line']} {words}: {detail}. This lesson's tests wait "
                                     "on signals (an event, the next chunk, worker.join()), each bounded by a timeout.")
@@ -195,8 +201,8 @@ class Guards:
             caller = caller.f_back
         return False
 
-    def _handing_over(self, frame: FrameType) -> Place | None:
-        """Where the learner's own code (not the app) hands work to another thread, if it is the one asking."""
+    def _learners_line(self, frame: FrameType) -> Place | None:
+        """The learner's line that asks (for a thread, a deadline), if the learner's code, not the app, is asking."""
         asker = self._asker(frame)
         return None if asker is None or self._called_by_app(asker) else _place(asker)
 
@@ -214,6 +220,12 @@ class Guards:
             self._wait(_place(frame), "sleep", f"{how}({delay!r})")
         elif self._unbounded_loop(frame):
             self._wait(_place(frame), "poll", f"{how}({delay!r}) in a `while` loop with no bound")
+
+    def saw_expiry(self, where: Place, detail: str) -> None:
+        """A deadline the learner's line set ran out. Whether that was a wait is known only once the test has
+        ended: if it passes anyway, the deadline was a sleep by another name (see pytest_runtest_makereport)."""
+        if self.current is not None:
+            self._expired.append((where, detail))
 
     def saw_request(self) -> None:
         frame = self._asker(sys._getframe(2))
@@ -276,7 +288,7 @@ class Guards:
 
         def submit(executor: concurrent.futures.ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any,
                    **kwargs: Any) -> concurrent.futures.Future[Any]:
-            place = guards._handing_over(sys._getframe(1))
+            place = guards._learners_line(sys._getframe(1))
             if place is not None:
                 fn = functools.partial(_run_handed_over, place, fn)
             return original_submit(executor, fn, *args, **kwargs)
@@ -285,7 +297,7 @@ class Guards:
         original_start = threading.Thread.start
 
         def start(thread: threading.Thread) -> None:
-            place = guards._handing_over(sys._getframe(1))  # an executor's own workers: asked by concurrent.futures
+            place = guards._learners_line(sys._getframe(1))  # an executor's own workers: asked by concurrent.futures
             if place is not None:
                 thread.run = functools.partial(_run_handed_over, place, thread.run)  # type: ignore[method-assign]
             original_start(thread)
@@ -298,27 +310,38 @@ class Guards:
         original_run_sync = anyio.to_thread.run_sync
 
         def run_sync(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Coroutine[Any, Any, Any]:
-            place = guards._handing_over(sys._getframe(1))
+            place = guards._learners_line(sys._getframe(1))
             if place is not None:
                 function = functools.partial(_run_handed_over, place, function)
             return original_run_sync(function, *args, **kwargs)
 
         anyio.to_thread.run_sync = run_sync  # type: ignore[assignment]
 
-    @staticmethod
-    def _install_bounds() -> None:
-        """Mark the code under asyncio.timeout()/timeout_at()/wait_for() as bounded."""
+    def _install_bounds(self) -> None:
+        """Mark the code under asyncio.timeout()/timeout_at()/wait_for() as bounded, and note where a deadline
+        of the learner's (those, `asyncio.wait(timeout=)`, anyio's cancel scopes) ran out."""
+        guards = self
         timeout_class = asyncio.timeouts.Timeout
         enter, leave = timeout_class.__aenter__, timeout_class.__aexit__
         tokens: dict[int, contextvars.Token[int]] = {}
+        delays: dict[int, float] = {}
 
         async def aenter(self: asyncio.timeouts.Timeout) -> asyncio.timeouts.Timeout:
             tokens[id(self)] = _BOUNDED.set(_BOUNDED.get() + 1)
+            when = self.when()
+            if when is not None:
+                delays[id(self)] = when - asyncio.get_running_loop().time()
             return await enter(self)
 
         async def aexit(self: asyncio.timeouts.Timeout, *exc: Any) -> bool | None:
+            delay = delays.pop(id(self), None)
             try:
                 return await leave(self, *exc)
+            except TimeoutError:
+                where = guards._learners_line(sys._getframe(1))
+                if where is not None:
+                    guards.saw_expiry(where, f"asyncio.timeout({_seconds(delay)}) ran out")
+                raise
             finally:
                 token = tokens.pop(id(self), None)
                 if token is not None:
@@ -334,12 +357,51 @@ class Guards:
             _BOUNDED.set(_BOUNDED.get() + 1)  # this coroutine runs in a task of its own: nothing to reset
             return await awaitable
 
+        async def noting_expiry(waiting: Coroutine[Any, Any, Any], where: Place, detail: str) -> Any:
+            try:
+                return await waiting
+            except TimeoutError:
+                guards.saw_expiry(where, detail)
+                raise
+
         def wait_for(awaitable: Any, timeout: float | None) -> Coroutine[Any, Any, Any]:
             if timeout is not None and asyncio.iscoroutine(awaitable):
                 awaitable = bounded(awaitable)
-            return original_wait_for(awaitable, timeout)
+            waiting = original_wait_for(awaitable, timeout)
+            where = guards._learners_line(sys._getframe(1)) if timeout is not None else None
+            return waiting if where is None else noting_expiry(waiting, where, f"asyncio.wait_for(…, {timeout!r}) ran out")
 
         asyncio.wait_for = asyncio.tasks.wait_for = wait_for  # type: ignore[assignment]
+        original_wait = asyncio.wait
+
+        async def noting_pending(waiting: Coroutine[Any, Any, Any], where: Place, timeout: float) -> Any:
+            done, pending = await waiting
+            if pending and not done:
+                guards.saw_expiry(where, f"asyncio.wait(…, timeout={timeout!r}) ran out")
+            return done, pending
+
+        def wait(fs: Any, *, timeout: float | None = None, return_when: str = asyncio.ALL_COMPLETED) -> Coroutine[Any, Any, Any]:
+            waiting = original_wait(fs, timeout=timeout, return_when=return_when)
+            where = guards._learners_line(sys._getframe(1)) if timeout is not None else None
+            return waiting if where is None or timeout is None else noting_pending(waiting, where, timeout)
+
+        asyncio.wait = asyncio.tasks.wait = wait  # type: ignore[assignment]
+        try:
+            from anyio._backends._asyncio import CancelScope
+        except ImportError:
+            return
+        scope_exit = CancelScope.__exit__
+
+        def exit_scope(scope: Any, *exc: Any) -> bool:
+            result = scope_exit(scope, *exc)
+            if scope.cancelled_caught and scope.deadline != float("inf") and \
+                    asyncio.get_running_loop().time() >= scope.deadline:
+                where = guards._learners_line(sys._getframe(1))
+                if where is not None:
+                    guards.saw_expiry(where, "an anyio deadline (move_on_after, fail_after) ran out")
+            return result
+
+        CancelScope.__exit__ = exit_scope  # type: ignore[method-assign]
 
     def _install_assertions(self) -> None:
         """Count a mock's passing `assert_*` calls and the `pytest.raises`/`warns` blocks that got their exception."""
@@ -440,6 +502,20 @@ class Guards:
             self.current = None
             self._held.clear()
             self._released = None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> object:
+        self._expired = []  # only the test's own call counts, not its fixtures
+        return (yield)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
+        report: pytest.TestReport = yield
+        if report.when == "call":
+            expired, self._expired = self._expired, []
+            for where, detail in expired if report.passed else ():  # a failing test's deadline did its job
+                self._wait(where, "timeout", detail, fail=False)
+        return report
 
     def pytest_assertion_pass(self, item: pytest.Item, lineno: int, orig: str, expl: str) -> None:
         self.records.setdefault(item.nodeid, TestRecord()).assertions += 1
