@@ -92,8 +92,8 @@ async def test_unknown_conversation_is_404(client: httpx.AsyncClient, alice: Hea
 async def test_another_users_conversation_looks_missing(
     client: httpx.AsyncClient, alice: Headers, bob: Headers
 ) -> None:
-    """Bob gets 404 (not 403) for Alice's conversation, reading or writing, and sees none of it:
-    the same error as for an id that does not exist.
+    """Bob gets 404 (not 403) for Alice's conversation, reading it, writing to it or asking for its
+    summary, and sees none of it: the same error as for an id that does not exist.
 
     Alice can still read her own conversation (200).
     """

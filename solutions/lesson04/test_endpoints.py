@@ -113,17 +113,18 @@ async def test_unknown_conversation_is_404(client: httpx.AsyncClient, alice: Hea
 async def test_another_users_conversation_looks_missing(
     client: httpx.AsyncClient, alice: Headers, bob: Headers
 ) -> None:
-    """Bob gets 404 (not 403) for Alice's conversation, reading or writing, and sees none of it:
-    the same error as for an id that does not exist."""
+    """Bob gets 404 (not 403) for Alice's conversation, reading it, writing to it or asking for its
+    summary, and sees none of it: the same error as for an id that does not exist."""
     conversation_id = await start_conversation(client, alice, "alice's secret")
 
     read = await client.get(f"/conversations/{conversation_id}", headers=bob)
     posted = await client.post(
         "/chat", json={"message": "let me in", "conversation_id": conversation_id}, headers=bob
     )
+    summary = await client.post(f"/conversations/{conversation_id}/summary", headers=bob)
 
     missing = await client.get("/conversations/no-such-id", headers=bob)
-    for response in (read, posted):
+    for response in (read, posted, summary):
         assert_error(response, 404, "not_found")
         assert "alice's secret" not in response.text
         assert response.json()["error"] == missing.json()["error"]  # nothing tells Bob the id is real

@@ -231,6 +231,9 @@ async def test_a_job_whose_model_never_answers_fails_with_a_timeout(
         "error": "ModelTimeout: the model did not answer in time",
     }
     assert model.cleaned_up.is_set()
+    async with asyncio.timeout(WAIT):  # `failed` is final too: its stream is one event, then the end
+        events = await client.get(f"/jobs/{job_id}/events")
+    assert [json.loads(line[5:])["status"] for line in events.text.splitlines() if line.startswith("data:")] == ["failed"]
 
 
 # -- the status stream ------------------------------------------------------------------------
