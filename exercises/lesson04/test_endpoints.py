@@ -10,11 +10,15 @@ Replace each `pytest.fail(...)` with the test its docstring describes. Run `make
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
+from conftest import TOKENS
 
 from app.llm import fake_reply
+from app.main import create_app
+from app.settings import Settings
 
 Headers = dict[str, str]
 REQUEST_ID = re.compile(r"[0-9a-f]{32}")
@@ -114,4 +118,16 @@ async def test_conversation_lists_messages_in_seq_order(client: httpx.AsyncClien
 async def test_summary_request_is_accepted_with_202(client: httpx.AsyncClient, alice: Headers) -> None:
     """POST /conversations/{id}/summary answers 202 {"job_id": ..., "status": "queued"}, not 200,
     and GET /jobs/{job_id} then finds that job."""
+    pytest.fail("TODO: write this test")
+
+
+@pytest.mark.asyncio
+async def test_an_unexpected_error_is_a_json_500_with_its_request_id(tmp_path: Path, alice: Headers) -> None:
+    """An app whose lifespan never ran fails inside POST /chat: its services were never started.
+
+    Build that app yourself (`create_app(Settings(db_path=..., tokens=TOKENS))`, no LifespanManager)
+    and call it through `httpx.ASGITransport(app=app, raise_app_exceptions=False)`, so that the 500
+    comes back as a response: JSON with code `internal_error`, and one request id in the body and the
+    X-Request-ID header, as on every other response.
+    """
     pytest.fail("TODO: write this test")

@@ -8,11 +8,15 @@ body and headers together: a right status with a wrong body is still a bug.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
+from conftest import TOKENS
 
 from app.llm import fake_reply
+from app.main import create_app
+from app.settings import Settings
 
 Headers = dict[str, str]
 REQUEST_ID = re.compile(r"[0-9a-f]{32}")
@@ -170,3 +174,21 @@ async def test_summary_request_is_accepted_with_202(client: httpx.AsyncClient, a
     assert body["status"] == "queued"
     job = await client.get(f"/jobs/{body['job_id']}", headers=alice)
     assert job.json()["job_id"] == body["job_id"]
+
+
+@pytest.mark.asyncio
+async def test_an_unexpected_error_is_a_json_500_with_its_request_id(tmp_path: Path, alice: Headers) -> None:
+    """An app whose lifespan never ran fails inside POST /chat: its services were never started.
+
+    Build that app yourself (`create_app(Settings(db_path=..., tokens=TOKENS))`, no LifespanManager)
+    and call it through `httpx.ASGITransport(app=app, raise_app_exceptions=False)`, so that the 500
+    comes back as a response: JSON with code `internal_error`, and one request id in the body and the
+    X-Request-ID header, as on every other response.
+    """
+    app = create_app(Settings(db_path=str(tmp_path / "chat.db"), tokens=TOKENS))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # the test is about the 500 itself
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        response = await http.post("/chat", json={"message": "Hello"}, headers=alice)
+
+    body = assert_error(response, 500, "internal_error")  # the request id in the body and the header agree
+    assert REQUEST_ID.fullmatch(str(body["request_id"]))
