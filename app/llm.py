@@ -29,7 +29,7 @@ class ModelTimeout(ModelError):
 
 
 class ModelRateLimited(ModelError):
-    """The model asked us to back off (503 with `Retry-After`)."""
+    """The model asked us to back off (HTTP 429, with `Retry-After` seconds); the app answers 503 with the same header."""
 
     def __init__(self, message: str = "the model is rate limited", retry_after: int = 1) -> None:
         super().__init__(message)

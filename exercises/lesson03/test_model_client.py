@@ -16,7 +16,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from app.llm import FakeLLM, OpenAICompatibleClient, fake_reply, split_tokens
+from app.llm import FakeLLM, ModelError, ModelRateLimited, OpenAICompatibleClient, fake_reply, split_tokens
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 
@@ -105,4 +105,12 @@ async def test_aclose_closes_the_http_client(upstream: FakeUpstream) -> None:
     Build an `OpenAICompatibleClient` on `upstream` yourself (not the fixture), await `aclose()`,
     and assert on `upstream.closed`.
     """
+    pytest.fail("TODO: write this test")
+
+
+@pytest.mark.asyncio
+async def test_upstream_failures_become_model_errors(client: OpenAICompatibleClient, upstream: FakeUpstream) -> None:
+    """The upstream's failures become the app's own errors, never a reply: a 429 raises
+    `ModelRateLimited` whose `retry_after` is the `Retry-After` header's seconds; another error status
+    (a 503, say) raises `ModelError`; so does a 200 whose body holds no reply (`{"choices": []}`)."""
     pytest.fail("TODO: write this test")

@@ -13,7 +13,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from app.llm import FakeLLM, OpenAICompatibleClient, fake_reply, split_tokens
+from app.llm import FakeLLM, ModelError, ModelRateLimited, OpenAICompatibleClient, fake_reply, split_tokens
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 
@@ -111,3 +111,22 @@ async def test_aclose_closes_the_http_client(upstream: FakeUpstream) -> None:
     await client.aclose()
 
     assert upstream.closed
+
+
+@pytest.mark.asyncio
+async def test_upstream_failures_become_model_errors(client: OpenAICompatibleClient, upstream: FakeUpstream) -> None:
+    """The upstream's failures become the app's own errors, never a reply: a 429 raises
+    `ModelRateLimited` whose `retry_after` is the `Retry-After` header's seconds; another error status
+    (a 503, say) raises `ModelError`; so does a 200 whose body holds no reply (`{"choices": []}`)."""
+    upstream.reply = httpx.Response(429, headers={"Retry-After": "7"})
+    with pytest.raises(ModelRateLimited) as limited:
+        await client.complete(MESSAGES)
+    assert limited.value.retry_after == 7
+
+    upstream.reply = httpx.Response(503, text="<html>overloaded</html>")
+    with pytest.raises(ModelError, match="HTTP 503"):
+        await client.complete(MESSAGES)
+
+    upstream.reply = httpx.Response(200, json={"choices": []})
+    with pytest.raises(ModelError, match="malformed"):
+        await client.complete(MESSAGES)
