@@ -36,6 +36,7 @@ def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, 
     assert response.headers["content-type"] == "application/json"
     body: dict[str, object] = response.json()
     assert body["error"]["code"] == code  # type: ignore[index]
+    assert {"code", "message"} <= set(body["error"])  # type: ignore[arg-type]  # a 422 also has "details"
     assert body["request_id"] == response.headers["x-request-id"]
     return body
 

@@ -68,6 +68,7 @@ async def test_upstream_failure_mid_stream_sends_error_event(
     events = await stream_chat(client, "hi")
     assert [event.name for event in events] == ["start", "token", "token", "error"]
     assert events[-1].data["code"] == code
+    assert set(events[-1].data) == {"code", "message"}  # the shape every error has, in a stream too
     assert model.upstream.closed.is_set()
     *_, reply = await messages_of(client, events[0].data["conversation_id"])
     assert (reply["role"], reply["content"], reply["status"]) == ("assistant", "Hello", "interrupted")
