@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,12 +183,24 @@ def execute(markdown: Path, timeout: int = 180) -> nbformat.NotebookNode:
     """Run a lesson's notebook top to bottom in a fresh kernel started in lessons/, as Jupyter would.
 
     The kernel gets no PYTHONPATH: the notebook's setup cell must find the course by itself."""
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
     notebook = build_notebook(markdown)
-    # A kernel that starts slowly is a busy machine, not a broken notebook: nbclient's 60 s default
-    # failed lesson 7 in CI while the other notebooks and verify's grading shared two CPUs.
-    client = NotebookClient(notebook, timeout=timeout, startup_timeout=KERNEL_START_SECONDS, kernel_name="python3",
-                            resources={"metadata": {"path": str(LESSONS_DIR)}})
-    client.execute(env={key: value for key, value in os.environ.items() if key != "PYTHONPATH"})
+    with tempfile.TemporaryDirectory(prefix="course-kernel-") as sockets:
+        # Over TCP the kernel manager picks free ports, closes them, and the kernel binds them a second
+        # later; anything that takes one meanwhile (another notebook's kernel, a test's client) kills the
+        # kernel before it answers ("Kernel died before replying to kernel_info", jupyter_client#154).
+        # Unix sockets in a directory of this run's own cannot be taken by anyone else.
+        kernel = KernelManager(kernel_name="python3", transport="ipc",
+                               connection_file=os.path.join(sockets, "kernel.json"))
+        # A kernel that starts slowly is a busy machine, not a broken notebook: nbclient's 60 s default
+        # failed lesson 7 in CI while the other notebooks and verify's grading shared two CPUs.
+        client = NotebookClient(notebook, km=kernel, timeout=timeout, startup_timeout=KERNEL_START_SECONDS,
+                                resources={"metadata": {"path": str(LESSONS_DIR)}})
+        try:
+            client.execute(env={key: value for key, value in os.environ.items() if key != "PYTHONPATH"})
+        finally:  # nbclient shuts down only the kernels it made itself
+            if kernel.has_kernel:
+                kernel.shutdown_kernel(now=True)
     return notebook
